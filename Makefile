@@ -1,0 +1,42 @@
+# Every target builds .venv from the pinned lock on a fresh machine, so `make test` and `make run` just work.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint lock demo clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/placewatch gazetteer build --quiet
+	touch $(STAMP)
+
+run: $(STAMP)
+	@test -f placewatch.toml || $(BIN)/placewatch init --path placewatch.toml
+	$(BIN)/placewatch --config placewatch.toml run
+
+demo: $(STAMP)
+	$(BIN)/placewatch demo
+
+test: $(STAMP)
+	$(BIN)/ruff check monitor workers tests bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python bench/extract.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check monitor workers tests bench
+
+# Re-pin: resolve requirements.in in a throwaway venv and freeze it.
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet -r requirements.in
+	{ echo "# Pinned by 'make lock' from requirements.in (pip freeze of a fresh venv). Do not edit by hand."; \
+	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) build *.egg-info

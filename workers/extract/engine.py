@@ -1,0 +1,420 @@
+"""The extraction pipeline: a document -> control events, per the contract in DESIGN.md.
+
+  sentences.split_document  -> sentences (title first)
+  rules.RULES               -> trigger + place slot matches per sentence
+  places / actors / timex   -> the slots resolved to places, actors and times
+  modality                  -> status (fact, future, attempt, negated) and certainty
+  _consolidate              -> one event per (place, status, time)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from workers.extract import lexicon, modality, timex
+from workers.extract.actors import Actor, ActorDictionary, ActorMention
+from workers.extract.gazetteer import Gazetteer, Place
+from workers.extract.gazetteer import shared as shared_gazetteer
+from workers.extract.normalize import name_key
+from workers.extract.places import KEPT_NOUNS, PlacePhrase, parse_slot
+from workers.extract.rules import RULES, Rule
+from workers.extract.sentences import Sentence, split_document
+
+_TRIGGER_HINT = re.compile(
+    r"captur|seiz|took|take|taking|overr|overt|retak|retook|recaptur|regain|liberat|freed|occup|control|withdr|"
+    r"retreat|pull|vacat|abandon|fled|left|evacuat|quit|driv|drove|push|forc|expel|oust|dislodg|chase|clear|fell|"
+    r"fall|lost|lose|held|hold|hands|fight|fought|battl|clash|combat|offensive|assault|attack|siege|besieg|"
+    r"encircl|surround|enter|storm|advanc|march|moving|heading|infiltrat|raid|reach|most of|parts? of|half of|"
+    r"much of|third of|won back|win back|wrest|secur|rout|annex|came under|returned to|brink|poised|closing in", re.I)
+_AREA_NOUNS = frozenset({"area", "district", "region", "province", "governorate", "oblast", "county", "zone", "grouping",
+                         "sub-district", "subdistrict", "quarter", "neighbourhood", "neighborhood", "suburb"})
+@dataclass
+class Candidate:
+    rule: Rule
+    sentence: Sentence
+    match: re.Match
+    phrase: PlacePhrase
+    status: str
+
+
+@dataclass
+class DocContext:
+    """What the document is about so far: countries, last place named, actors named."""
+    countries: dict[str, float] = field(default_factory=dict)
+    main_country: str | None = None
+    last_place: dict | None = None
+    actors_seen: list[Actor] = field(default_factory=list)
+
+
+class Extractor:
+    """Turns documents into control events. Thread-safe for reading; one per process is enough."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None, actors: ActorDictionary | None = None,
+                 areas: list[dict] | None = None) -> None:
+        self.gazetteer = gazetteer or shared_gazetteer()
+        self.actors = actors or ActorDictionary()
+        demonyms = lexicon.load("demonyms")["demonyms"]
+        self.demonyms = {k.replace("-", " "): v for k, v in demonyms.items()}
+        self.country_names = {name_key(n): code for code, n in self.gazetteer.countries().items()}
+        self.state_actor = {}
+        for actor in self.actors.actors.values():
+            if actor.side == "state" and actor.country:
+                self.state_actor.setdefault(actor.country, actor)
+        self.areas = {name_key(n): a for a in (areas or []) for n in [a.get("name", ""), *a.get("aliases", [])] if n}
+        self._country_re = re.compile(
+            r"\b(" + "|".join(sorted((re.escape(k) for k in [*self.demonyms, *self.country_names] if len(k) > 2),
+                                     key=len, reverse=True)) + r")\b", re.I)
+
+    # ---------- public ----------
+
+    def extract(self, doc: dict, explain: bool = False) -> dict:
+        """One document {id, published, title, text} -> {"id": ..., "events": [...]}."""
+        title, text = doc.get("title") or "", doc.get("text") or ""
+        out = {"id": doc.get("id"), "events": []}
+        if not _TRIGGER_HINT.search(title) and not _TRIGGER_HINT.search(text):
+            return out  # most stream items say nothing about control: leave in microseconds
+        published = str(doc.get("published") or "") or None
+        ctx = self._context(title + "\n" + text)
+        events: list[dict] = []
+        for sentence in split_document(title, text):
+            if not _TRIGGER_HINT.search(sentence.text):
+                self._note_places(sentence, ctx)
+                continue
+            events.extend(self._sentence_events(sentence, published, ctx, explain))
+            self._note_places(sentence, ctx)
+        out["events"] = _consolidate(events)
+        return out
+
+    # ---------- context ----------
+
+    def _context(self, text: str) -> DocContext:
+        ctx = DocContext()
+        for m in self._country_re.finditer(text):
+            key = name_key(m.group(1)).replace("-", " ")
+            code = self.demonyms.get(m.group(1).lower().replace("-", " ")) or self.country_names.get(key)
+            if code:
+                ctx.countries[code] = ctx.countries.get(code, 0) + 1
+        for _, _, actor in self.actors.named(text):
+            ctx.actors_seen.append(actor)
+            if actor.country:
+                ctx.countries[actor.country] = ctx.countries.get(actor.country, 0) + 0.5
+        if ctx.countries:
+            total = sum(ctx.countries.values())
+            ctx.countries = {k: v / total for k, v in ctx.countries.items()}
+            ctx.main_country = max(ctx.countries, key=ctx.countries.get)
+        return ctx
+
+    def _note_places(self, sentence: Sentence, ctx: DocContext) -> None:
+        """Remember the last well-known place named, for 'the city' / 'it' later on."""
+        for m in re.finditer(r"\b(?:city|town|village) of ([A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?)", sentence.text):
+            place = self.gazetteer.resolve(m.group(1), ctx.countries)
+            if place:
+                ctx.last_place = self._place_dict(place, m.group(1))
+
+    # ---------- one sentence ----------
+
+    def _sentence_events(self, sentence: Sentence, published: str | None, ctx: DocContext, explain: bool) -> list[dict]:
+        candidates = self._candidates(sentence)
+        if not candidates:
+            return []
+        mentions = self.actors.mentions(sentence.text)
+        times = timex.find(sentence.text, published) if published else []
+        events = []
+        for cand in sorted(candidates, key=lambda c: c.phrase.start):
+            event = self._event(cand, mentions, times, published, ctx, explain)
+            if event:
+                events.append(event)
+        return events
+
+    def _candidates(self, sentence: Sentence) -> list[Candidate]:
+        claimed: list[tuple[int, int]] = []
+        out: list[Candidate] = []
+        for rule in RULES:
+            for match in rule.pattern.finditer(sentence.text):
+                for phrase in parse_slot(sentence.text, match):
+                    if any(s < phrase.end and phrase.start < e for s, e in claimed):
+                        continue
+                    if _modifies_noun(sentence.text, phrase):
+                        continue
+                    out.append(Candidate(rule, sentence, match, phrase, rule.status))
+                claimed.extend((p.start, p.end) for p in parse_slot(sentence.text, match))
+        return out
+
+    def _event(self, cand: Candidate, mentions: list[ActorMention], times: list[timex.TimeExpr],
+               published: str | None, ctx: DocContext, explain: bool) -> dict | None:
+        s, m, rule = cand.sentence.text, cand.match, cand.rule
+        trig_start, trig_end = m.span("trig")
+        status = cand.status
+        if rule.modal:
+            status = modality.apply(status, modality.mood(s, trig_start, m.group("trig")))
+            if status is None:
+                return None
+        place = self._resolve_place(cand.phrase, ctx)
+        if place is None:
+            return None
+        roles = self._roles(cand, mentions, ctx)
+        if roles is None:
+            return None
+        to, frm = roles
+        if rule.name == "lost" and to is not None:
+            status = "captured" if status == "withdrew" else status
+        certainty = "asserted" if status == "held" else modality.certainty(s, trig_start, cand.sentence.field == "title")
+        when = _nearest_time(times, trig_start, trig_end)
+        recent = timex.is_recent(when, published) and not modality.historical(s, trig_start, trig_end)
+        if status in ("captured", "withdrew") and certainty == "denied":
+            recent = timex.is_recent(when, published)
+        event = {
+            "place": place, "status": status, "to": to, "from": frm, "certainty": certainty, "when": when,
+            "recent": recent, "confidence": _confidence(rule, cand, to),
+            "evidence": {"text": s, "start": cand.sentence.start, "end": cand.sentence.end, "field": cand.sentence.field},
+        }
+        if explain:
+            event["rule"] = rule.name
+            event["trigger"] = m.group("trig")
+            event["span"] = [cand.sentence.start + cand.phrase.start, cand.sentence.start + cand.phrase.end]
+        if place.get("name"):
+            ctx.last_place = place
+        return event
+
+    # ---------- places ----------
+
+    def _resolve_place(self, phrase: PlacePhrase, ctx: DocContext) -> dict | None:
+        if phrase.anaphor:
+            return dict(ctx.last_place) if ctx.last_place else None
+        key = name_key(phrase.bare)
+        if key in self.country_names or key in self.demonyms or self.actors.lookup(phrase.bare):
+            return None  # whole countries get no event; an actor's name is not a place
+        area = self.areas.get(key)
+        if area:
+            return {"name": area.get("name"), "mention": phrase.bare, "geonameid": area.get("geonameid"),
+                    "country": area.get("country"), "lat": area.get("lat"), "lon": area.get("lon"), "area": True}
+        parent = self.gazetteer.resolve(phrase.bare, ctx.countries)
+        if parent and parent.country not in ctx.countries and ctx.countries and parent.population < 100_000:
+            parent = None  # an obscure namesake abroad: keep the name, drop the wrong coordinates
+        if phrase.part or (phrase.noun in KEPT_NOUNS):
+            out = {"name": phrase.name, "mention": phrase.name, "geonameid": None,
+                   "country": parent.country if parent else ctx.main_country,
+                   "lat": parent.lat if parent else None, "lon": parent.lon if parent else None}
+            if parent:
+                out["part_of"] = parent.geonameid
+            if phrase.noun in _AREA_NOUNS and not phrase.part:
+                out["aliases"] = [phrase.bare]
+            return out
+        if parent:
+            return self._place_dict(parent, phrase.bare)
+        return {"name": phrase.bare, "mention": phrase.bare, "geonameid": None, "country": ctx.main_country,
+                "lat": None, "lon": None}
+
+    @staticmethod
+    def _place_dict(place: Place, mention: str) -> dict:
+        return {"name": place.name, "mention": mention, "geonameid": place.geonameid, "country": place.country,
+                "lat": round(place.lat, 4), "lon": round(place.lon, 4)}
+
+    # ---------- actors ----------
+
+    def _roles(self, cand: Candidate, mentions: list[ActorMention], ctx: DocContext) -> tuple | None:
+        s, m, rule = cand.sentence.text, cand.match, cand.rule
+        trig_start, trig_end = m.span("trig")
+        slot_start, slot_end = cand.phrase.start, cand.phrase.end
+        outside = [x for x in mentions if x.end <= slot_start or x.start >= slot_end]
+        subject = _subject(s, outside, trig_start, m.start())
+        if rule.needs_subject and subject is None:
+            return None
+        after_slot = max(slot_end, trig_end)
+        agent = _after(s, outside, max(trig_end, slot_end if m.start("slot") < trig_start else trig_end),
+                       r"(?:,\s*)?(?:by|to|into\s+the\s+hands\s+of|under\s+the\s+control\s+of|in\s+the\s+hands\s+of)\s+(?:the\s+)?")
+        frm = _after(s, outside, after_slot, r"(?:\([^()]*\)\s*)?(?:,\s*)?(?:from|against)\s+(?:the\s+)?")
+        obj = None
+        if "obj" in m.re.groupindex and m.group("obj"):
+            o_start, o_end = m.span("obj")
+            obj = next((x for x in mentions if x.start >= o_start and x.end <= o_end), None)
+            if obj is None:
+                obj = ActorMention(o_start, o_end, m.group("obj").strip(), None, "nonstate")
+        holder = None
+        if "holder" in m.re.groupindex and m.group("holder"):
+            holder = self._holder(m.group("holder"), m.span("holder"), mentions)
+        to = frm_ = None
+        if rule.status == "held":
+            to = holder or agent or (subject if rule.subject_role == "to" else None)
+        elif rule.name == "came_under":
+            to = holder or agent
+        elif rule.name in ("drove_out",):
+            to, frm_ = subject, obj
+        elif rule.name in ("dislodged", "forced_to_withdraw", "cleared_of"):
+            frm_ = obj
+        elif rule.subject_role == "from":
+            frm_, to = subject, agent
+        elif rule.subject_role == "to":
+            to, frm_ = subject, frm
+        else:  # passive and noun forms: "Y was captured by X", "the fall of Y to X"
+            to, frm_ = agent, frm
+        if frm_ is None and rule.subject_role != "from" and rule.name not in ("dislodged", "forced_to_withdraw", "cleared_of"):
+            frm_ = frm
+        return self._actor_out(to, ctx), self._actor_out(frm_, ctx)
+
+    def _holder(self, text: str, span: tuple[int, int], mentions: list[ActorMention]) -> ActorMention | None:
+        inside = next((x for x in mentions if x.start <= span[0] < x.end or span[0] <= x.start < span[1]), None)
+        if inside is not None and inside.actor is not None:
+            return ActorMention(span[0], span[1], text, inside.actor, None, [inside.actor.id])
+        actor = self.actors.lookup(text)
+        if actor:
+            return ActorMention(span[0], span[1], text, actor, None, [actor.id])
+        code = self.demonyms.get(text.lower().rstrip("'’s").strip())
+        if code:
+            state = self.state_actor.get(code)
+            return ActorMention(span[0], span[1], text, state, "state")
+        low = text.lower()
+        if low in ("rebel", "opposition", "militant", "jihadist", "separatist", "insurgent", "militia"):
+            return ActorMention(span[0], span[1], text, None, "nonstate")
+        if low in ("government", "regime", "army", "state"):
+            return ActorMention(span[0], span[1], text, None, "state")
+        return None
+
+    def _actor_out(self, mention: ActorMention | None, ctx: DocContext) -> dict | None:
+        if mention is None:
+            return None
+        if mention.actor is not None:
+            return {"id": mention.actor.id, "name": mention.actor.name, "mention": mention.text}
+        resolved = self._resolve_generic(mention, ctx)
+        if resolved is None:
+            return {"id": None, "name": mention.text, "mention": mention.text}
+        return {"id": resolved.id, "name": resolved.name, "mention": mention.text}
+
+    def _resolve_generic(self, mention: ActorMention, ctx: DocContext) -> Actor | None:
+        code = next((c for w, c in self.demonyms.items() if re.search(rf"\b{re.escape(w)}\b", mention.text.lower())), None)
+        if mention.generic_side == "state" or code:
+            if code and code in self.state_actor:
+                return self.state_actor[code]
+            for actor in ctx.actors_seen:
+                if actor.side == "state" and (ctx.main_country is None or actor.country == ctx.main_country):
+                    return actor
+            return self.state_actor.get(ctx.main_country or "")
+        if mention.generic_side == "nonstate":
+            for actor in ctx.actors_seen:
+                if actor.side == "nonstate":
+                    return actor
+        return None
+
+
+def _modifies_noun(sentence: str, phrase: PlacePhrase) -> bool:
+    """True when the 'place' is really a modifier: "captured Islamic State fighters", "seized Boko Haram weapons"."""
+    if phrase.anaphor:
+        return False
+    rest = sentence[phrase.end:phrase.end + 30]
+    nxt = re.match(r"\s+([a-z][a-z\-]+)", rest)
+    if not nxt:
+        return False
+    return nxt.group(1) in _MODIFIED_HEADS
+
+
+_MODIFIED_HEADS = frozenset(
+    "fighters soldiers forces troops militants members commander commanders weapons vehicles positions officials official "
+    "leaders leader men gunmen rebels army police convoy convoys supporters territory units unit militia militiamen "
+    "insurgents prisoners hostages detainees residents civilians citizens journalists reporters players team government "
+    "authorities officers troop spokesman spokesperson ministry president minister people families refugees oil gas "
+    "footage video photos images".split())
+
+
+def _subject(sentence: str, mentions: list[ActorMention], trig_start: int, match_start: int) -> ActorMention | None:
+    """The actor standing before the trigger in its clause (for 'having first recaptured', the main subject)."""
+    before = [x for x in mentions if x.end <= trig_start]
+    if not before:
+        return None
+    if re.search(r"\bhaving\s+(?:\w+\s+)?$", sentence[max(0, trig_start - 25):trig_start], re.I):
+        return before[0]
+    cand = before[-1]
+    gap = sentence[cand.end:trig_start]
+    if len(gap) > 120 or ";" in gap or re.search(r"[.!?]\s", gap):
+        return None
+    return cand
+
+
+def _after(sentence: str, mentions: list[ActorMention], pos: int, glue: str) -> ActorMention | None:
+    """The actor mention right after pos when only `glue` ("by", "from", "to") stands between."""
+    for x in mentions:
+        if x.start >= pos and re.fullmatch(rf"\s*(?:\s*\w+ly)?\s*{glue}", sentence[pos:x.start], re.I):
+            return x
+        if x.start > pos + 60:
+            break
+    return None
+
+
+def _nearest_time(times: list[timex.TimeExpr], trig_start: int, trig_end: int) -> str | None:
+    if not times:
+        return None
+
+    def distance(t: timex.TimeExpr) -> float:
+        return t.start - trig_end if t.start >= trig_end else (trig_start - t.end) * 1.3
+
+    best = min(times, key=distance)
+    return best.value
+
+
+def _confidence(rule: Rule, cand: Candidate, to: dict | None) -> float:
+    score = rule.confidence
+    if cand.phrase.anaphor:
+        score -= 0.15
+    if to is None and cand.status in ("captured", "held"):
+        score -= 0.1
+    return round(max(0.1, min(0.99, score)), 2)
+
+
+def _place_key(event: dict) -> str:
+    place = event["place"]
+    return str(place.get("geonameid") or name_key(place.get("name") or ""))
+
+
+def _consolidate(events: list[dict]) -> list[dict]:
+    """One event per (place, status, time); restatements without a time fold into a dated twin."""
+    kept: list[dict] = []
+    for event in events:
+        key = (_place_key(event), event["status"])
+        same = [k for k in kept if (_place_key(k), k["status"]) == key]
+        if any(k["when"] == event["when"] or event["when"] is None or k["when"] is None for k in same):
+            twin = next(k for k in same if k["when"] == event["when"] or event["when"] is None or k["when"] is None)
+            if twin["when"] is None and event["when"] is not None and not twin["recent"] == event["recent"]:
+                kept.append(event)
+            elif twin["when"] is None and event["when"] is not None:
+                twin["when"], twin["recent"] = event["when"], event["recent"]
+            _fill_actors(twin, event)
+            continue
+        if event["when"] is None and event["status"] in ("captured", "withdrew"):
+            dated = [k for k in kept if _place_key(k) == key[0] and k["status"] in ("captured", "withdrew")
+                     and k["when"] and not k["recent"] and _same_side(k, event)]
+            if dated:
+                continue  # "lost Palmyra" restating "lost Palmyra to IS in December"
+        kept.append(event)
+    captured = {(_place_key(e), e["when"]) for e in kept if e["status"] == "captured"}
+    # When fighting ends in a capture on the same occasion, the capture alone is the statement.
+    return [e for e in kept if not (e["status"] == "contested" and (_place_key(e), e["when"]) in captured)]
+
+
+def _fill_actors(target: dict, source: dict) -> None:
+    for role in ("to", "from"):
+        if target[role] is None and source[role] is not None:
+            target[role] = source[role]
+
+
+def _same_side(a: dict, b: dict) -> bool:
+    def ident(x: dict | None) -> str | None:
+        return (x or {}).get("id") or (name_key((x or {}).get("name") or "") or None)
+
+    fa, fb = ident(a["from"]), ident(b["from"])
+    return fa is None or fb is None or fa == fb
+
+
+_default: Extractor | None = None
+
+
+def extract_document(doc: dict, explain: bool = False) -> dict:
+    """Extract with the process-wide default Extractor (bundled gazetteer and actors)."""
+    global _default
+    if _default is None:
+        _default = Extractor()
+    return _default.extract(doc, explain=explain)
+
+
+def log_odds(p: float) -> float:  # kept small and pure for calibration experiments
+    return math.log(p / (1 - p))

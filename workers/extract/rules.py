@@ -1,0 +1,148 @@
+"""The grammar of control statements: each rule is a regex with a trigger and a place slot.
+
+A rule says which status its trigger means and where the actors sit relative to it:
+  subject_role  the actor before the trigger is "to" (took Y), "from" (withdrew from Y) or nothing
+  by / to / from phrases after the slot fill the other roles ("was captured by X", "fell to X", "from X")
+Rules are tried in order; when two rules claim the same place in a sentence, the earlier one wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workers.extract import lexicon as lx
+from workers.extract.places import NAME_SEQ, SLOT
+
+_AUX = r"(?:(?:has|have|had)\s+been|was|were|is|are|being|been|got|get|gets)"
+_ADV = (r"(?:(?:now|finally|reportedly|also|fully|completely|officially|briefly|quickly|later|then|subsequently|"
+        r"eventually|largely|mostly|effectively|entirely|totally|swiftly|again|allegedly|purportedly|since|"
+        r"recently|just|already|apparently)\s+)")
+_PLACE_NOUNS = lx.alternation(lx.words("places", "nouns"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    status: str
+    pattern: re.Pattern
+    subject_role: str | None  # "to", "from" or None
+    needs_subject: bool = False  # ambiguous verbs (left, fled) count only with an armed actor as subject
+    modal: bool = True  # whether modality cues before the trigger can change the status
+    confidence: float = 0.85
+
+
+def _r(text: str) -> re.Pattern:
+    return re.compile(text)
+
+
+def _words(section: str, key: str) -> str:
+    return lx.alternation(lx.words(section, key))
+
+
+CAP_ACTIVE = _words("capture", "active")
+CAP_PASSIVE = _words("capture", "passive")
+FELL = _words("capture", "fell")
+NOUN = _words("capture", "noun")
+LOST = _words("capture", "lost")
+WD_ACTIVE = _words("withdraw", "active")
+DRIVEN = _words("withdraw", "driven")
+DROVE = _words("withdraw", "drove")
+CLEARED = _words("withdraw", "cleared")
+C_NOUNS = _words("contest", "nouns")
+C_VERBS = _words("contest", "verbs")
+PARTIAL = _words("contest", "partial")
+TOWARD = _words("anticipate", "toward")
+HOLD_ACTIVE = _words("hold", "active")
+_I = "(?i:{})"  # case-insensitive trigger inside a case-sensitive pattern (names need their capitals)
+_HOLDER = r"(?P<holder>(?:[A-Z][\w'’]*\s+){0,3}[A-Za-z][\w'’]*|[a-z]+)"
+_OBJ = r"(?P<obj>[^,.;:]{2,80}?)"
+
+RULES: list[Rule] = [
+    # --- withdrawals named with who forced them (before the plain forms, which they contain) ---
+    Rule("forced_to_withdraw", "withdrew", _r(
+        rf"\b{_I.format('forced|compelled|made')}\s+{_OBJ}\s+to\s+(?P<trig>{_I.format('retreat|withdraw|pull out|pull back|flee|leave|abandon|vacate')})"
+        rf"\s+(?:from\s+|out\s+of\s+)?(?P<slot>{SLOT})"), None, confidence=0.8),
+    Rule("drove_out", "captured", _r(
+        rf"\b(?P<trig>{_I.format('drove|drive|drives|driving|expelled|expel|chased|chase|kicked')})\s+{_OBJ}\s+(?:back\s+)?"
+        rf"(?:out\s+of|from|out\s+from|away\s+from)\s+(?P<slot>{SLOT})"), "to", confidence=0.8),
+    Rule("dislodged", "withdrew", _r(
+        rf"\b(?P<trig>{_I.format(DROVE)})\s+{_OBJ}\s+(?:back\s+)?(?:out\s+of|from|out\s+from)\s+(?P<slot>{SLOT})"),
+        None, confidence=0.8),
+    Rule("driven_out", "withdrew", _r(
+        rf"(?:\b{_AUX}\s+{_ADV}?)?\b(?P<trig>{_I.format(DRIVEN)})(?:\s+back)?\s+(?:out\s+of|from|out\s+from|away\s+from)\s+"
+        rf"(?P<slot>{SLOT})"), "from", confidence=0.85),
+    Rule("cleared_of", "withdrew", _r(
+        rf"\b(?P<trig>{_I.format(CLEARED)})\s+(?P<slot>{SLOT})\s+of\s+{_OBJ}(?=[,.;:]|\s+(?:on|in|after|and|killing)\b|$)"),
+        None, confidence=0.75),
+    Rule("clearing_of", "withdrew", _r(
+        rf"\b(?P<trig>{_I.format('clearing|clearance|liberation')})\s+of\s+(?P<slot>{SLOT})"), None, confidence=0.7),
+    # --- captures ---
+    Rule("lost_to", "captured", _r(
+        rf"\b(?P<trig>{_I.format(LOST)})\s+(?:(?:full|complete|all|the)\s+)?(?P<slot>{SLOT})(?=\s+to\s+)"), "from",
+        confidence=0.85),
+    Rule("lost", "withdrew", _r(rf"\b(?P<trig>{_I.format(LOST)})\s+(?:(?:full|complete|the)\s+)?(?P<slot>{SLOT})"),
+         "from", needs_subject=True, confidence=0.75),
+    Rule("passive_capture", "captured", _r(
+        rf"(?P<slot>{SLOT})\s+(?:\([^()]*\)\s+)?(?:,[^,]{{1,60}},\s+)?{_AUX}\s+{_ADV}?(?P<trig>{_I.format(CAP_PASSIVE)})\b"
+        rf"(?!\s+(?:in|on|at|near|during)\s+(?:fighting|clashes|the\s+battle))"), None, confidence=0.85),
+    Rule("fell", "captured", _r(
+        rf"(?P<slot>{SLOT})\s+(?:,[^,]{{1,60}},\s+)?(?:has\s+|had\s+|have\s+)?{_ADV}?(?P<trig>{_I.format(FELL)})\b"
+        rf"(?!\s+(?:by|in\s+(?:value|price)|from\s+\d|to\s+\d|\d|silent|quiet|ill|apart|short|behind|asleep))"),
+        None, confidence=0.8),
+    Rule("capture_noun", "captured", _r(
+        rf"\b(?P<trig>{_I.format(NOUN)})\s+of\s+(?P<slot>{SLOT})"), None, confidence=0.75),
+    Rule("name_capture", "captured", _r(
+        rf"(?P<slot>{NAME_SEQ})\s+(?P<trig>capture|recapture|takeover|fall|liberation)\b(?!\s+of)"), None, confidence=0.7),
+    Rule("came_under", "captured", _r(
+        rf"(?P<slot>{SLOT})\s+{_ADV}?(?P<trig>{_I.format('came under|has come under|fell under|falls under|returned to|was returned to')})"
+        rf"\s+(?:the\s+)?(?:full\s+|complete\s+)?(?P<holder>[\w\-]+\s+)?(?:control|rule)"), None, confidence=0.8),
+    Rule("active_capture", "captured", _r(
+        rf"\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:full|complete|total|effective|back|the\s+rest\s+of|all\s+of|the\s+whole\s+of|the\s+entire)\s+)?"
+        rf"(?P<slot>{SLOT})"), "to", confidence=0.85),
+    # --- withdrawals ---
+    Rule("withdrew", "withdrew", _r(
+        rf"\b(?P<trig>{_I.format(WD_ACTIVE + '|withdrawal from|retreat from|pullout from|pull-out from|exit from')})\s+"
+        rf"(?:from\s+|out\s+of\s+)?(?P<slot>{SLOT})"), "from", needs_subject=True, confidence=0.8),
+    # --- held ---
+    Rule("held_adjective", "held", _r(
+        rf"\b{_HOLDER}\s*[-‑–]\s*(?P<trig>{_I.format('held|controlled|occupied|run|dominated|besieged')})\s+"
+        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.8),
+    Rule("held_by", "held", _r(
+        rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
+        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|long\s+)?(?P<trig>{_I.format('held by|controlled by|occupied by|in the hands of|under the control of|under control of')})"),
+        None, modal=False, confidence=0.8),
+    Rule("under_control", "held", _r(
+        rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
+        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?P<trig>under|in)\s+(?:(?:full|complete|total|firm)\s+)?"
+        rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?:control|occupation|rule|hands)\b"), None, modal=False, confidence=0.75),
+    Rule("occupation_of", "held", _r(
+        rf"\b(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
+        None, modal=False, confidence=0.7),
+    Rule("occupied_adjective", "held", _r(
+        rf"(?<![A-Za-z])(?:(?i:the|in|of|from|into|to|across|annexed|besieged|occupied)\s+)(?P<trig>{_I.format('occupied|annexed|besieged|rebel-held')})\s+"
+        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.7),
+    Rule("holds", "held", _r(rf"\b(?P<trig>{_I.format(HOLD_ACTIVE)})\s+(?P<slot>{SLOT})"), "to", needs_subject=True,
+         confidence=0.7),
+    # --- anticipated ---
+    Rule("toward", "anticipated", _r(rf"\b(?P<trig>{_I.format(TOWARD)})\s+(?P<slot>{SLOT})"), "to", confidence=0.7),
+    # --- contested ---
+    Rule("partial", "contested", _r(rf"\b(?P<trig>{_I.format(PARTIAL)})\s+(?:the\s+)?(?P<slot>{SLOT})"), "to",
+         confidence=0.7),
+    Rule("contest_noun", "contested", _r(
+        rf"\b(?P<trig>{_I.format(C_NOUNS)})\s+(?:(?:has|have|had|is|are|was|were)\s+)?"
+        rf"(?:(?:spilled|spread|moved|raged|raging|erupted|broke\s+out|intensified|continued|continues|continue|resumed|escalated|"
+        rf"rages|reached|reaches|taking\s+place|underway|ongoing|went\s+on|launched)\s+)?"
+        rf"(?:(?:with|against|between)\s+[^,.;]{{1,80}}?\s+)?"
+        rf"(?i:for|in|over|around|inside|near|at|on|against|into|across|outside|of|to)\s+"
+        rf"(?:the\s+(?:control\s+of|outskirts\s+of|streets\s+of|cent(?:re|er)\s+of|heart\s+of|edge\s+of|suburbs\s+of)\s+)?"
+        rf"(?P<slot>{SLOT})"), "to", confidence=0.7),
+    Rule("contest_verb", "contested", _r(
+        rf"\b(?P<trig>{_I.format(C_VERBS)})\s+(?:(?:the|a)\s+(?:outskirts|cent(?:re|er)|heart|edge|streets|gates|suburbs|"
+        rf"outer\s+districts|eastern\s+part|western\s+part|northern\s+part|southern\s+part)\s+of\s+)?(?P<slot>{SLOT})"), "to",
+        confidence=0.7),
+]
+
+
+def rules_by_name() -> dict[str, Rule]:
+    return {rule.name: rule for rule in RULES}
