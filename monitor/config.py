@@ -132,7 +132,7 @@ def parse(text: str, path: Path | None = None, env: dict[str, str] | None = None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path or '<config>'}: not valid TOML: {error} (fix: check quotes and brackets there)")
+        raise ConfigError(f"{path or '<config>'}: not valid TOML: {error} (fix: check quotes and brackets there)") from None
     chk = _Checker(path, text)
     cfg = Config(path=path)
     top = {"data_dir", "redis", "workers", "feeds", "watch", "channels", "rules", "poller", "actors", "areas", "api"}
@@ -327,7 +327,7 @@ def load(explicit: str | None = None, env: dict[str, str] | None = None) -> Conf
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config: {error.strerror} (fix: check the path, "
-                          f"or run 'placewatch init --path {path}')")
+                          f"or run 'placewatch init --path {path}')") from None
     return parse(text, path.resolve(), env)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import fcntl
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -83,7 +84,8 @@ class EmbeddedServer:
 
     def _attach(self) -> None:
         client = redis.Redis(unix_socket_path=str(self.socket))
-        client.sadd(_ATTACHED, os.getpid())
+        self._token = f"{os.getpid()}:{id(self)}"
+        client.sadd(_ATTACHED, self._token)
         self._attached = True
         atexit.register(self.stop)
 
@@ -92,24 +94,32 @@ class EmbeddedServer:
         if not self._attached:
             return
         self._attached = False
+        atexit.unregister(self.stop)
         try:
             client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
-            client.srem(_ATTACHED, os.getpid())
-            alive = [int(p) for p in client.smembers(_ATTACHED) if _pid_alive(int(p))]
+            client.srem(_ATTACHED, self._token)
+            alive = [t.decode() for t in client.smembers(_ATTACHED) if _pid_alive(int(t.split(b":")[0]))]
             if alive:
                 log.info("embedded_redis_left_running", users=alive)
                 return
             client.delete(_ATTACHED)
-            client.shutdown(save=False, now=False)  # valkey flushes the append-only file before exiting
-        except (redis.ConnectionError, OSError):
-            pass  # already down: shutdown closes the connection under us
-        except redis.RedisError as error:
-            log.warning("embedded_redis_stop_failed", error=str(error))
-        if self.process is not None:
+            pid = int((self.dir / "valkey.pid").read_text().strip())
+        except (redis.RedisError, OSError, ValueError) as error:
             try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+                log.warning("embedded_redis_stop_failed", error=str(error))
+            except ValueError:
+                pass  # stderr already closed at interpreter exit
+            return
+        # SIGTERM is valkey's graceful shutdown: it fsyncs the append-only file, then exits.
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _pid_alive(pid):
+            if self.process is not None and self.process.poll() is not None:
+                break
+            time.sleep(0.01)
         log.info("embedded_redis_stopped", socket=str(self.socket))
 
 
@@ -120,7 +130,10 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # an exited child that nobody reaped yet is a zombie, not a server
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 _embedded: EmbeddedServer | None = None
@@ -139,6 +152,8 @@ def resolve_url(redis_url: str | None, data_dir: Path) -> str:
 
 def connect(url: str) -> redis.Redis:
     """A client for URL (redis://, rediss:// with TLS, unix://); passwords go in the URL."""
+    if url.startswith("unix://"):
+        return redis.Redis.from_url(url, health_check_interval=30)
     return redis.Redis.from_url(url, health_check_interval=30, socket_keepalive=True)
 
 

@@ -386,9 +386,18 @@ def _consolidate(events: list[dict]) -> list[dict]:
             if dated:
                 continue  # "lost Palmyra" restating "lost Palmyra to IS in December"
         kept.append(event)
-    captured = {(_place_key(e), e["when"]) for e in kept if e["status"] == "captured"}
-    # When fighting ends in a capture on the same occasion, the capture alone is the statement.
-    return [e for e in kept if not (e["status"] == "contested" and (_place_key(e), e["when"]) in captured)]
+    captures = {(_place_key(e), e["when"]): e for e in kept if e["status"] == "captured"}
+    out = []
+    for e in kept:
+        twin = captures.get((_place_key(e), e["when"]))
+        # When fighting ends in a capture on the same occasion, the capture alone is the statement; so is a
+        # withdrawal whose new holder the same text names.
+        if twin is not None and e["status"] in ("contested", "withdrew") and e["recent"] == twin["recent"]:
+            if e["status"] == "withdrew" and twin["from"] is None:
+                twin["from"] = e["from"]
+            continue
+        out.append(e)
+    return out
 
 
 def _fill_actors(target: dict, source: dict) -> None:

@@ -1,0 +1,51 @@
+"""`placewatch extract`: text, a file, stdin or JSONL documents -> one JSON object per document."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _documents(args: argparse.Namespace):  # noqa: ANN202 - a generator of dicts
+    if args.input:
+        with open(args.input, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except json.JSONDecodeError as error:
+                    sys.stderr.write(f"placewatch: {args.input}:{number}: not JSON ({error.msg}); skipped\n")
+                    continue
+                if not isinstance(doc, dict):
+                    sys.stderr.write(f"placewatch: {args.input}:{number}: not a JSON object; skipped\n")
+                    continue
+                yield doc
+        return
+    source = args.source
+    if source is None:
+        raise SystemExit("placewatch extract: give text, a file, '-' for stdin, or --input FILE.jsonl")
+    if source == "-":
+        text, ident = sys.stdin.read(), "stdin"
+    elif len(source) < 4096 and "\n" not in source and Path(source).is_file():
+        text, ident = Path(source).read_text(encoding="utf-8", errors="replace"), source
+    else:
+        text, ident = source, "text"
+    yield {"id": ident, "published": args.published, "title": args.title, "text": text}
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    from workers.extract.engine import Extractor
+
+    extractor = Extractor()
+    write = sys.stdout.write
+    for doc in _documents(args):
+        result = extractor.extract(doc, explain=args.explain)
+        if args.explain and not args.input:
+            for event in result["events"]:
+                sys.stderr.write(f"{event['rule']:<20} trigger={event['trigger']!r} place={event['place']['name']!r} "
+                                 f"status={event['status']} span={event['span']}\n")
+        write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0

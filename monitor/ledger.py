@@ -1,0 +1,202 @@
+"""The per-place control ledger: every control event, ordered by event time, and the state derived from it.
+
+A place's key is its geonameid, or "n:<name>:<country>" for places outside the gazetteer. Applying an event is
+idempotent (keyed by item id and event index). Captures and withdrawals are grouped into *changes*: reports of
+the same change of hands (same place, same new holder, event times within 3 days) from several outlets. A change
+reported by one outlet is "claimed"; by two or more independent outlets (different domains), "confirmed".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import UTC, date, datetime
+
+import redis
+
+from monitor import keys
+from workers.extract.normalize import name_key
+
+CHANGE_WINDOW_S = 3 * 86400
+CHANGE_STATUSES = ("captured", "withdrew")
+
+
+def place_key(place: dict) -> str:
+    if place.get("geonameid"):
+        return str(place["geonameid"])
+    return f"n:{name_key(place.get('name') or place.get('mention') or '')}:{(place.get('country') or '').upper()}"
+
+
+def event_time(when: str | None, published: str | None) -> float:
+    """Seconds since the epoch for an event: its own time at the precision given, else the publication time."""
+    for value in (when, published):
+        if not value:
+            continue
+        text = str(value)
+        try:
+            if len(text) == 4:
+                return datetime(int(text), 1, 1, tzinfo=UTC).timestamp()
+            if len(text) == 7:
+                return datetime(int(text[:4]), int(text[5:7]), 1, tzinfo=UTC).timestamp()
+            if len(text) == 10:
+                d = date.fromisoformat(text)
+                return datetime(d.year, d.month, d.day, 12, tzinfo=UTC).timestamp()
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+        except ValueError:
+            continue
+    return time.time()
+
+
+def _actor_id(actor: dict | None) -> str | None:
+    if not actor:
+        return None
+    return actor.get("id") or name_key(actor.get("name") or actor.get("mention") or "") or None
+
+
+def _k(pk: str, *parts: str) -> str:
+    return keys.k("place", pk, *parts)
+
+
+class Ledger:
+    def __init__(self, r: redis.Redis) -> None:
+        self.r = r
+
+    # ---------- writing ----------
+
+    def apply(self, item: dict, index: int, event: dict) -> dict | None:
+        """Record one event of one item. Returns what changed: {"kind": new|confirmed|retracted, "change": {...}}
+        for captures/withdrawals and denials, {"kind": "event"} for other statuses, or None when already applied."""
+        pk = place_key(event["place"])
+        uid = f"{item['id']}:{index}"
+        record = {
+            "uid": uid, "item": item["id"], "place": event["place"], "status": event["status"], "to": event.get("to"),
+            "from": event.get("from"), "certainty": event.get("certainty", "asserted"), "when": event.get("when"),
+            "recent": event.get("recent", True), "published": item.get("published"),
+            "t": event_time(event.get("when"), item.get("published")),
+            "evidence": {"text": (event.get("evidence") or {}).get("text", ""), "link": item.get("link", ""),
+                         "outlet": item.get("outlet") or item.get("source", ""), "source": item.get("source", "")},
+        }
+        with self.r.lock(keys.k("lock", "place", pk), timeout=30, blocking_timeout=30):
+            if not self.r.hsetnx(_k(pk, "ev"), uid, json.dumps(record)):
+                return None  # replayed or retried: already in the ledger
+            pipe = self.r.pipeline()
+            pipe.zadd(_k(pk, "events"), {uid: record["t"]})
+            pipe.hset(_k(pk), mapping={"place": json.dumps(event["place"]), "updated": time.time()})
+            pipe.zadd(keys.k("places"), {pk: time.time()})
+            pipe.execute()
+            outcome = {"kind": "event", "record": record, "place_key": pk, "change": None}
+            if record["status"] in CHANGE_STATUSES:
+                outcome.update(self._link_change(pk, record))
+            self._refresh_state(pk)
+            return outcome
+
+    def _link_change(self, pk: str, record: dict) -> dict:
+        changes = {c["id"]: c for c in self.changes(pk)}
+        match = None
+        for change in changes.values():
+            if (change["status"] == record["status"] and abs(change["t"] - record["t"]) <= CHANGE_WINDOW_S
+                    and _compatible(change["to"], record["to"]) and _compatible(change["from"], record["from"])):
+                match = change
+                break
+        source = record["evidence"]["source"] or record["item"]
+        denied = record["certainty"] == "denied"
+        if match is None:
+            if denied:
+                return {"kind": "event"}  # a denial of something never reported: keep it in the timeline only
+            cid = hashlib.sha1(f"{pk}|{record['status']}|{_actor_id(record['to'])}|{record['uid']}".encode()).hexdigest()[:16]
+            match = {"id": cid, "place_key": pk, "status": record["status"], "to": record["to"], "from": record["from"],
+                     "t": record["t"], "when": record["when"], "recent": record["recent"], "sources": {},
+                     "denials": {}, "certainty": "claimed", "retracted": False, "first_uid": record["uid"]}
+            kind = "new"
+        else:
+            kind = None
+        if denied:
+            match["denials"][source] = record["uid"]
+            if not match["retracted"]:
+                match["retracted"] = True
+                kind = "retracted"
+        else:
+            before = match["certainty"]
+            match["sources"].setdefault(source, record["uid"])
+            if record["to"] and not match["to"]:
+                match["to"] = record["to"]
+            if len(match["sources"]) >= 2:
+                match["certainty"] = "confirmed"
+            if kind is None and before == "claimed" and match["certainty"] == "confirmed" and not match["retracted"]:
+                kind = "confirmed"
+        self.r.hset(_k(pk, "changes"), match["id"], json.dumps(match))
+        return {"kind": kind or "event", "change": match}
+
+    # ---------- reading ----------
+
+    def changes(self, pk: str) -> list[dict]:
+        return sorted((json.loads(v) for v in self.r.hvals(_k(pk, "changes"))), key=lambda c: c["t"])
+
+    def timeline(self, pk: str) -> list[dict]:
+        """Every event of a place, ordered by event time (then publication)."""
+        uids = self.r.zrange(_k(pk, "events"), 0, -1)
+        if not uids:
+            return []
+        raw = self.r.hmget(_k(pk, "ev"), uids)
+        return [json.loads(x) for x in raw if x]
+
+    def state(self, pk: str) -> dict:
+        raw = self.r.hget(_k(pk), "state")
+        return json.loads(raw) if raw else {"holder": None, "state": "unknown", "since": None, "sources": []}
+
+    def place(self, pk: str) -> dict | None:
+        raw = self.r.hget(_k(pk), "place")
+        return json.loads(raw) if raw else None
+
+    def places(self, limit: int = 1000) -> list[str]:
+        return [k.decode() for k in self.r.zrevrange(keys.k("places"), 0, limit - 1)]
+
+    def find(self, name: str) -> list[str]:
+        """Place keys whose name, mention or geonameid equals `name`."""
+        wanted = name_key(name)
+        found = []
+        for pk in self.places(100_000):
+            place = self.place(pk) or {}
+            names = {name_key(str(place.get(f) or "")) for f in ("name", "mention")} | {pk}
+            if wanted in names or name == pk:
+                found.append(pk)
+        return found
+
+    def _refresh_state(self, pk: str) -> None:
+        self.r.hset(_k(pk), "state", json.dumps(derive_state(self.timeline(pk), self.changes(pk))))
+
+
+def _compatible(a: dict | None, b: dict | None) -> bool:
+    ia, ib = _actor_id(a), _actor_id(b)
+    return ia is None or ib is None or ia == ib
+
+
+def derive_state(timeline: list[dict], changes: list[dict]) -> dict:
+    """Current holder, state (held / contested / unknown), since when, and the sources of the last change."""
+    retracted = {uid for c in changes if c["retracted"] for uid in c["sources"].values()}
+    holder, since, state, sources, last_change = None, None, "unknown", [], None
+    for event in timeline:
+        if event["certainty"] == "denied" or event["uid"] in retracted:
+            continue
+        status = event["status"]
+        if status == "captured" and event.get("to"):
+            if _actor_id(event["to"]) != _actor_id(holder):
+                since = event["when"] or event["published"]
+            holder, state, last_change = event["to"], "held", event
+        elif status == "withdrew":
+            holder, state, since, last_change = None, "unknown", event["when"] or event["published"], event
+        elif status == "held" and event.get("to"):
+            if _actor_id(event["to"]) != _actor_id(holder):
+                holder, since = event["to"], event["when"] or event["published"]
+            state = "held"
+        elif status == "contested" and event.get("recent", True):
+            state = "contested"
+    if last_change:
+        sources = sorted({e["evidence"]["source"] for e in timeline if e["status"] == last_change["status"]
+                          and abs(e["t"] - last_change["t"]) <= CHANGE_WINDOW_S and e["evidence"]["source"]})
+    if any(c["retracted"] for c in changes[-1:]):
+        state = "contested"  # the latest reported change is also denied: both claims stand
+    return {"holder": holder, "state": state, "since": since, "sources": sources,
+            "changes": len([c for c in changes if not c["retracted"]])}

@@ -1,0 +1,51 @@
+"""Real local servers for tests: a webhook receiver that verifies Standard Webhooks signatures."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from monitor.notify.webhook import verify
+
+
+class WebhookReceiver:
+    """Records every POST; `valid` says whether its signature verified with the shared secret."""
+
+    def __init__(self, secret: str, status: int = 200) -> None:
+        self.secret, self.status = secret, status
+        self.received: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = {k: v for k, v in self.headers.items()}
+                receiver.received.append({"headers": headers, "body": json.loads(body),
+                                          "valid": verify(receiver.secret, headers, body)})
+                self.send_response(receiver.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def rss(items: list[dict], title: str = "Test feed") -> str:
+    """An RSS 2.0 document from dicts with title, link, guid, date (RFC 822) and description."""
+    body = "".join(
+        f"<item><title>{i['title']}</title><link>{i.get('link', '')}</link><guid>{i.get('guid', i.get('link', ''))}</guid>"
+        f"<pubDate>{i['date']}</pubDate><description><![CDATA[{i.get('description', '')}]]></description></item>"
+        for i in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>http://x/</link>{body}</channel></rss>'

@@ -1,0 +1,157 @@
+"""RQ job entry points: process a batch of feed items, and deliver one alert revision to one channel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from collections.abc import Callable
+
+from rq import Queue, Retry
+
+from monitor import keys, logs, runtime
+from monitor.notify import SENDERS, DeliveryError
+from monitor.rules import REVISION, alert_id, build_alert, rule_accepts
+from workers.textclean import clean
+
+log = logs.get("placewatch.worker")
+MAX_ITEM_ATTEMPTS = 3
+DEAD = keys.k("dead")
+DELIVERED = keys.k("delivered")
+FAILURES = keys.k("delivery", "failures")
+
+
+def process_batch(items: list[dict]) -> dict:
+    """Clean, extract, apply to the ledger and raise alerts for each item. Items that crash are retried with the
+    batch (everything already applied is skipped on the retry) and dead-lettered after MAX_ITEM_ATTEMPTS."""
+    rt = runtime.get()
+    started = time.perf_counter()
+    counts = {"items": len(items), "events": 0, "alerts": 0, "failed": 0, "dead": 0}
+    failed = []
+    for item in items:
+        try:
+            events, alerts = process_item(rt, item)
+            counts["events"] += events
+            counts["alerts"] += alerts
+        except Exception as error:  # noqa: BLE001 - one poison item must not block its batch
+            attempts = rt.r.hincrby(keys.k("attempts"), item["id"], 1)
+            if attempts >= MAX_ITEM_ATTEMPTS:
+                rt.r.lpush(DEAD, json.dumps({"item": {k: item.get(k) for k in ("id", "link", "title", "feed")},
+                                             "error": f"{type(error).__name__}: {error}",
+                                             "trace": traceback.format_exc()[-2000:], "at": time.time()}))
+                rt.r.hdel(keys.k("attempts"), item["id"])
+                counts["dead"] += 1
+                log.error("item_dead_lettered", item=item["id"], error=str(error), attempts=attempts)
+            else:
+                failed.append(item["id"])
+                log.warning("item_failed", item=item["id"], error=str(error), attempts=attempts)
+    elapsed = time.perf_counter() - started
+    pipe = rt.r.pipeline()
+    pipe.hincrby(keys.k("stats"), "items_processed", len(items) - len(failed))
+    pipe.hincrbyfloat(keys.k("stats"), "extract_seconds", elapsed)
+    pipe.execute()
+    if failed:
+        counts["failed"] = len(failed)
+        raise RuntimeError(f"{len(failed)} item(s) failed and will be retried: {', '.join(failed[:5])}")
+    return counts
+
+
+def process_item(rt: runtime.Runtime, item: dict, sink: Callable[[dict], None] | None = None) -> tuple[int, int]:
+    text = clean(item.get("html") or item.get("text") or "")
+    title = clean(item.get("title") or "")
+    result = rt.extractor.extract({"id": item["id"], "published": item.get("published"), "title": title, "text": text})
+    raised = 0
+    for index, event in enumerate(result["events"]):
+        outcome = rt.ledger.apply(item, index, event)
+        if outcome:
+            raised += evaluate(rt, outcome, sink)
+    return len(result["events"]), raised
+
+
+def _event_change_key(outcome: dict) -> str:
+    rec = outcome["record"]
+    to = (rec.get("to") or {}).get("id") or (rec.get("to") or {}).get("name")
+    day = time.strftime("%Y-%m-%d", time.gmtime(rec["t"]))
+    return hashlib.sha1(f"{outcome['place_key']}|{rec['status']}|{to}|{day}".encode()).hexdigest()[:16]
+
+
+def evaluate(rt: runtime.Runtime, outcome: dict, sink: Callable[[dict], None] | None = None) -> int:
+    """Raise, confirm or retract alerts for one ledger outcome; returns how many alert revisions were stored.
+    With a sink (replay), alerts go to it instead of the delivery queue."""
+    record, change, kind = outcome["record"], outcome.get("change"), outcome["kind"]
+    if change is not None:
+        if kind == "event" or not change.get("recent", True):
+            return 0  # history, or a report adding nothing new: fills the ledger, never alerts
+        key, certainty = change["id"], change["certainty"]
+    else:
+        if not record.get("recent", True) or record["certainty"] == "denied":
+            return 0
+        key, certainty, kind = _event_change_key(outcome), "claimed", "new"
+    watches = rt.watchlist.matching(record["place"])
+    stored = 0
+    for watch in watches:
+        for rule in rt.config.rules:
+            if not rule_accepts(rule, record["status"] if change is None else change["status"],
+                                certainty if kind != "retracted" else "confirmed", change or record):
+                continue
+            aid = alert_id(f"{key}|{watch.id}", rule.name)
+            existing = rt.alerts.get(aid)
+            this_kind = kind
+            if existing is None:
+                if kind == "retracted":
+                    continue
+                this_kind = "new"
+                if rt.alerts.quiet(watch, rule):
+                    continue
+            alert = build_alert(aid, this_kind, outcome, watch, rule, rt.ledger)
+            if existing is None and kind == "confirmed":
+                alert["certainty"] = "confirmed"
+            if rt.alerts.save(alert):
+                stored += 1
+                if sink is not None:
+                    sink(alert)
+                else:
+                    enqueue_deliveries(rt, alert, rule.channels or list(rt.channels))
+                log.info("alert_raised", alert=aid, kind=this_kind, place=alert["place"]["name"], status=alert["status"])
+    return stored
+
+
+def enqueue_deliveries(rt: runtime.Runtime, alert: dict, channels: list[str]) -> None:
+    queue = Queue(keys.QUEUE_ALERTS, connection=rt.r)
+    for name in channels:
+        guard = keys.k("dq", alert["id"], alert["revision"], name)
+        if not rt.r.set(guard, "1", nx=True, ex=7 * 86400):
+            continue  # already queued by an earlier run of this job
+        queue.enqueue("workers.jobs.deliver", alert["id"], alert["revision"], name,
+                      retry=Retry(max=5, interval=[2, 10, 60, 300, 1800]), result_ttl=0, failure_ttl=7 * 86400,
+                      job_timeout=60, description=f"deliver {alert['id']} r{alert['revision']} to {name}")
+
+
+def deliver(aid: str, revision: int, channel_name: str) -> str:
+    """Send one alert revision to one channel, at most once (retried by RQ on failure)."""
+    rt = runtime.get()
+    mark = f"{aid}:{revision}:{channel_name}"
+    if rt.r.sismember(DELIVERED, mark):
+        return "already delivered"
+    alert = rt.alerts.get(aid)
+    channel = rt.channels.get(channel_name)
+    if alert is None or channel is None:
+        log.error("delivery_dropped", alert=aid, channel=channel_name, reason="unknown alert or channel")
+        return "dropped"
+    if alert["revision"] != revision:  # a later revision superseded this one before it went out
+        alert = {**alert, "kind": next(k for k, v in REVISION.items() if v == revision), "revision": revision} \
+            if revision in REVISION.values() else alert
+    try:
+        SENDERS[channel.type](channel.options, alert)
+    except DeliveryError as error:
+        rt.r.zadd(FAILURES, {json.dumps({"alert": aid, "revision": revision, "channel": channel_name,
+                                         "error": str(error), "at": time.time()}): time.time()})
+        rt.r.zremrangebyrank(FAILURES, 0, -1001)
+        rt.r.hincrby(keys.k("stats"), "alerts_failed", 1)
+        log.warning("delivery_failed", alert=aid, channel=channel_name, error=str(error))
+        raise
+    rt.r.sadd(DELIVERED, mark)
+    rt.r.hincrby(keys.k("stats"), "alerts_sent", 1)
+    log.info("alert_delivered", alert=aid, revision=revision, channel=channel_name)
+    return "delivered"
