@@ -18,7 +18,7 @@ from workers.extract.actors import Actor, ActorDictionary, ActorMention
 from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
 from workers.extract.normalize import name_key
-from workers.extract.places import KEPT_NOUNS, PlacePhrase, parse_slot
+from workers.extract.places import KEPT_NOUNS, PlacePhrase, parse_slot, place_lists
 from workers.extract.rules import RULES, Rule
 from workers.extract.sentences import Sentence, split_document
 
@@ -37,7 +37,14 @@ class Candidate:
     match: re.Match
     phrase: PlacePhrase
     status: str
+    antecedent: PlacePhrase | None = None  # for "the city" / "it": the place named before it in this sentence
 
+
+# Triggers that also take people and things as objects ("captured two soldiers", "seized weapons"): with them a
+# name counts as a place only if the gazetteer knows it or a place noun says so.
+_OBJECT_TRIGGERS = re.compile(r"(?:captured?|captures|capturing|seized?|seizes|seizing|taken|took|takes?|taking|freed|held|"
+                              r"holds?|holding|lost|lose|loses|losing|left|fled|abandoned?|abandons|capture|fall|fell|falls|"
+                              r"liberation|recapture|takeover)", re.I)
 
 @dataclass
 class DocContext:
@@ -45,6 +52,7 @@ class DocContext:
     countries: dict[str, float] = field(default_factory=dict)
     main_country: str | None = None
     last_place: dict | None = None
+    last_list: list[dict] = field(default_factory=list)
     actors_seen: list[Actor] = field(default_factory=list)
 
 
@@ -55,8 +63,9 @@ class Extractor:
                  areas: list[dict] | None = None) -> None:
         self.gazetteer = gazetteer or shared_gazetteer()
         self.actors = actors or ActorDictionary()
-        demonyms = lexicon.load("demonyms")["demonyms"]
-        self.demonyms = {k.replace("-", " "): v for k, v in demonyms.items()}
+        data = lexicon.load("demonyms")
+        self.demonyms = {k.replace("-", " "): v for k, v in data["demonyms"].items()}
+        self.context_names = {k.replace("-", " "): v for k, v in data["context"].items()}
         self.country_names = {name_key(n): code for code, n in self.gazetteer.countries().items()}
         self.state_actor = {}
         for actor in self.actors.actors.values():
@@ -64,7 +73,8 @@ class Extractor:
                 self.state_actor.setdefault(actor.country, actor)
         self.areas = {name_key(n): a for a in (areas or []) for n in [a.get("name", ""), *a.get("aliases", [])] if n}
         self._country_re = re.compile(
-            r"\b(" + "|".join(sorted((re.escape(k) for k in [*self.demonyms, *self.country_names] if len(k) > 2),
+            r"\b(" + "|".join(sorted((re.escape(k) for k in [*self.demonyms, *self.context_names, *self.country_names]
+                                      if len(k) > 2),
                                      key=len, reverse=True)) + r")\b", re.I)
 
     # ---------- public ----------
@@ -93,7 +103,8 @@ class Extractor:
         ctx = DocContext()
         for m in self._country_re.finditer(text):
             key = name_key(m.group(1)).replace("-", " ")
-            code = self.demonyms.get(m.group(1).lower().replace("-", " ")) or self.country_names.get(key)
+            word = m.group(1).lower().replace("-", " ")
+            code = self.demonyms.get(word) or self.context_names.get(word) or self.country_names.get(key)
             if code:
                 ctx.countries[code] = ctx.countries.get(code, 0) + 1
         for _, _, actor in self.actors.named(text):
@@ -107,11 +118,16 @@ class Extractor:
         return ctx
 
     def _note_places(self, sentence: Sentence, ctx: DocContext) -> None:
-        """Remember the last well-known place named, for 'the city' / 'it' later on."""
+        """Remember the places named in passing, for 'the city', 'it' or 'all three villages' later on."""
         for m in re.finditer(r"\b(?:city|town|village) of ([A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?)", sentence.text):
             place = self.gazetteer.resolve(m.group(1), ctx.countries)
             if place:
                 ctx.last_place = self._place_dict(place, m.group(1))
+        for found in place_lists(sentence.text):
+            resolved = [p for p in (self._resolve_place(ph, ctx) for ph in found) if p]
+            if len(resolved) > 1:
+                ctx.last_list = resolved
+                ctx.last_place = resolved[-1]
 
     # ---------- one sentence ----------
 
@@ -122,10 +138,26 @@ class Extractor:
         mentions = self.actors.mentions(sentence.text)
         times = timex.find(sentence.text, published) if published else []
         events = []
+        named = [c.phrase for c in candidates if not c.phrase.anaphor]
+        for cand in candidates:
+            if cand.phrase.anaphor and not cand.phrase.plural:
+                before = [p for p in named if p.end <= cand.phrase.start]
+                cand.antecedent = before[-1] if before else None
+        listed: list[dict] = []
         for cand in sorted(candidates, key=lambda c: c.phrase.start):
+            if cand.phrase.plural:
+                for place in ctx.last_list:
+                    event = self._event(cand, mentions, times, published, ctx, explain, place)
+                    if event:
+                        events.append(event)
+                continue
             event = self._event(cand, mentions, times, published, ctx, explain)
             if event:
                 events.append(event)
+                if not cand.phrase.anaphor and cand.match.group("slot").count(",") + cand.match.group("slot").count(" and "):
+                    listed.append(event["place"])
+        if len(listed) > 1:
+            ctx.last_list = listed
         return events
 
     def _candidates(self, sentence: Sentence) -> list[Candidate]:
@@ -143,7 +175,7 @@ class Extractor:
         return out
 
     def _event(self, cand: Candidate, mentions: list[ActorMention], times: list[timex.TimeExpr],
-               published: str | None, ctx: DocContext, explain: bool) -> dict | None:
+               published: str | None, ctx: DocContext, explain: bool, place: dict | None = None) -> dict | None:
         s, m, rule = cand.sentence.text, cand.match, cand.rule
         trig_start, trig_end = m.span("trig")
         status = cand.status
@@ -151,9 +183,14 @@ class Extractor:
             status = modality.apply(status, modality.mood(s, trig_start, m.group("trig")))
             if status is None:
                 return None
-        place = self._resolve_place(cand.phrase, ctx)
         if place is None:
-            return None
+            phrase = cand.antecedent or cand.phrase
+            place = self._resolve_place(phrase, ctx)
+            if place is None:
+                return None
+            if (place.get("geonameid") is None and not phrase.noun and not phrase.anaphor and not place.get("area")
+                    and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture")):
+                return None  # "captured Aiden Aslin", "Vehicles were captured": not places
         roles = self._roles(cand, mentions, ctx)
         if roles is None:
             return None
@@ -283,6 +320,12 @@ class Extractor:
         return {"id": resolved.id, "name": resolved.name, "mention": mention.text}
 
     def _resolve_generic(self, mention: ActorMention, ctx: DocContext) -> Actor | None:
+        head = mention.text.lower().split()[-1] if mention.text.split() else ""
+        if head in ("army", "military", "government", "regime", "group", "militia", "movement", "council", "alliance"):
+            # "the army" after "the Libyan National Army" is that army, whatever its side
+            for actor in reversed(ctx.actors_seen):
+                if any(head in alias.lower().split() for alias in (actor.name, *actor.aliases)):
+                    return actor
         code = next((c for w, c in self.demonyms.items() if re.search(rf"\b{re.escape(w)}\b", mention.text.lower())), None)
         if mention.generic_side == "state" or code:
             if code and code in self.state_actor:
@@ -390,6 +433,8 @@ def _consolidate(events: list[dict]) -> list[dict]:
     out = []
     for e in kept:
         twin = captures.get((_place_key(e), e["when"]))
+        if twin is None and e["status"] == "withdrew" and e["when"] is None:
+            twin = next((c for (pk, _), c in captures.items() if pk == _place_key(e)), None)
         # When fighting ends in a capture on the same occasion, the capture alone is the statement; so is a
         # withdrawal whose new holder the same text names.
         if twin is not None and e["status"] in ("contested", "withdrew") and e["recent"] == twin["recent"]:

@@ -14,17 +14,22 @@ from workers.extract import lexicon
 from workers.extract.normalize import name_key
 
 _NOUNS = lexicon.alternation(lexicon.words("places", "nouns"))
-_PARTS = lexicon.alternation(lexicon.words("places", "parts"))
+_PARTS = lexicon.alternation(lexicon.words("places", "parts")).replace("(?:", "(?-i:", 1)
 _ANAPHORA = lexicon.alternation(lexicon.words("places", "anaphora"))
 KEPT_NOUNS = frozenset(lexicon.words("places", "kept"))
+DEMONYMS = frozenset(lexicon.load("demonyms")["demonyms"])
 NOT_PLACES = frozenset(lexicon.words("places", "not_places"))
 
 _PARTICLE = r"(?:de|du|des|la|le|al|el|ad|as|ar|ash|an|bin|ibn|abu|bani|beni|ben|da|do|dos|di|von|van|wa|w|e|i)"
 _CAP = r"(?:[A-Z\u00C0-\u00DE][\w'’\u00C0-\u024F]*(?:-[\w'’\u00C0-\u024F]+)*|\d+(?=\s+[A-Z]))"
 _WORD = rf"(?:(?:[aA]l|[eE]l|[aA][dsrnz]|[aA]sh)[-‑]{_CAP}|{_CAP})"
 NAME_SEQ = rf"{_WORD}(?:(?:\s+{_PARTICLE}[-\s]+|\s+|-){_WORD}){{0,4}}"
-_INTRO = (rf"(?:(?:the|a|an|its|their)\s+)?(?:[\w\-’']+\s+){{0,3}}?(?i:{_NOUNS})\s+"
-          r"(?:(?:known\s+as|called|named|dubbed|of|at|in)\s+)(?:the\s+)?")
+_FILLER = r"(?:(?!(?:in|at|on|from|to|by|with|near|for|of|and|or|as|after|before|into)\s)[\w\-’'`‘]+\s+)"
+_FACILITY_NOUNS = lexicon.alternation([w for w in lexicon.words("places", "kept")
+                                       if w not in ("district", "area", "region", "province", "governorate", "oblast", "county",
+                                                    "zone", "valley", "mountain", "island", "suburb", "quarter", "grouping")])
+_INTRO = (rf"(?:(?:the|a|an|its|their)\s+)?(?:[\w\-]+['’]s\s+)?{_FILLER}{{0,3}}?"
+          rf"(?:(?i:{_NOUNS}),?\s+(?:known\s+as|called|named|dubbed|of)|(?i:{_FACILITY_NOUNS})\s+(?:in|at|near))\s+(?:the\s+)?")
 _PAREN = r"(?:\s*\([^()\n]{0,80}\))?"
 
 
@@ -34,17 +39,20 @@ def _place(named: bool) -> str:
         return f"?P<{name}>" if named else "?:"
 
     quoted = rf"[\"“‘']({g('quoted')}[A-Z][^\"”’'\n]{{1,40}}?)[\"”’']"
-    return (rf"(?:({g('intro')}{_INTRO})|(?:the\s+))?(?:({g('part')}(?i:{_PARTS}))\s+)?"
-            rf"(?:{quoted}|({g('name')}{NAME_SEQ}))(?:\s+({g('suffix')}(?i:{_NOUNS}))\b)?{_PAREN}")
+    return (rf"(?:({g('intro')}{_INTRO})|(?:the\s+)(?:[\w\-]+['’]s\s+)?)?(?:({g('part')}{_PARTS})\s+)?"
+            rf"(?:{quoted}|({g('name')}{NAME_SEQ}))(?:\s+({g('suffix')}(?:[a-z]+\s+)?(?i:{_NOUNS}))\b)?{_PAREN}")
 
 
 PLACE = _place(named=True)
 _PLACE_ANON = _place(named=False)
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*&\s*|\s+as\s+well\s+as\s+)"
 PLACE_LIST = rf"{_PLACE_ANON}(?:{_SEP}{_PLACE_ANON}){{0,14}}"
-ANAPHOR = (rf"(?:the\s+(?:(?i:{_PARTS})\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b(?!\s+of\b)|\bit\b)")
-SLOT = rf"(?:{PLACE_LIST}|{ANAPHOR})"
-_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:(?i:{_PARTS})\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b(?!\s+of\b)|(?P<pronoun>\bit\b))")
+ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b(?!\s+of\b)|\bit\b)")
+_PLURAL = (r"(?:all\s+(?:two|three|four|five|six|\d+)|both(?:\s+of\s+the)?|the\s+(?:two|three|four|five|six|\d+)|these|those)"
+           r"\s+(?:villages|towns|areas|localities|positions|settlements|places|locations|districts|bases|posts|cities)\b")
+SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR})"
+_PLURAL_RE = re.compile(_PLURAL)
+_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b(?!\s+of\b)|(?P<pronoun>\bit\b))")
 
 _PLACE_RE = re.compile(PLACE)
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
@@ -59,6 +67,7 @@ class PlacePhrase:
     part: str | None = None  # "eastern" in "eastern Aleppo"
     noun: str | None = None  # "village", "district", ...
     anaphor: bool = False  # "the city", "it": resolved later against the last place named
+    plural: bool = False  # "both villages", "all three areas": the last list of places named
     near: str | None = None  # "Diinsoor" in "(21km NW of Diinsoor)"
 
 
@@ -72,14 +81,27 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
     """The places inside a slot match (a list, one place, or an anaphor)."""
     start, end = match.span(group)
     text = sentence[start:end]
+    if _PLURAL_RE.fullmatch(text.rstrip()):
+        return [PlacePhrase(text, text, start, end, anaphor=True, plural=True)]
     m = _ANAPHOR_RE.fullmatch(text.rstrip())
     if m:
         return [PlacePhrase(m.group(0), m.group(0), start, end, noun=m.group("anaphor"), anaphor=True)]
     out: list[PlacePhrase] = []
     list_noun = None
-    for pm in _PLACE_RE.finditer(text):
+    matches = list(_PLACE_RE.finditer(text))
+    if matches and _names_an_institution(matches[0]):
+        # "the base of the Central Rocket and Artillery Directorate": one place, whatever its "and"s
+        first = matches[0]
+        phrase = _phrase(first, start)
+        rest = _clean_name(text[first.start("name"):].split("(")[0]) if first.group("name") else phrase.bare
+        phrase.bare = phrase.name = rest
+        phrase.end = end
+        return [phrase] if is_place_name(rest) else []
+    for i, pm in enumerate(matches):
+        if i and pm.group("intro") and re.match(r"the\s", pm.group("intro")) and text[:pm.start()].rstrip().endswith(","):
+            break  # ", the capital of North Darfur": an appositive, not another place of the list
         out.append(_phrase(pm, start))
-        list_noun = pm.group("suffix") or list_noun
+        list_noun = _noun_of(pm.group("suffix")) or list_noun
     # "Caadley and Ceel-Baraf villages": a plural noun after the list applies to every item.
     if list_noun and list_noun.lower().endswith("s") and len(out) > 1:
         for phrase in out:
@@ -89,16 +111,41 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
     return [p for p in out if is_place_name(p.bare)]
 
 
+_NOUN_AT_END = re.compile(rf"(?i:({_NOUNS}))$")
+_INSTITUTION = re.compile(r"(?:base|headquarters|hq|hqs|command|complex|compound|barracks|garrison)\s+of\s+(?:the\s+)?$", re.I)
+
+
+def _noun_of(suffix: str | None) -> str | None:
+    """The place noun at the end of a suffix like 'strategic position'."""
+    if not suffix:
+        return None
+    found = _NOUN_AT_END.search(suffix.strip())
+    return found.group(1).lower() if found else None
+
+
+def _names_an_institution(pm: re.Match) -> bool:
+    intro = pm.group("intro") or ""
+    return bool(_INSTITUTION.search(intro)) and not re.search(r"\bof\s+(?:the\s+)?$", intro[:-1].rsplit(" ", 3)[0] + " ")
+
+
 def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
     raw = pm.group("quoted") or pm.group("name") or ""
     bare = _clean_name(raw)
-    noun = (pm.group("suffix") or "").lower() or None
+    suffix = (pm.group("suffix") or "").strip()
+    noun = _noun_of(suffix)
     intro_noun = None
+    near = None
     if pm.group("intro"):
-        words = re.findall(r"[A-Za-z\-]+", pm.group("intro"))
+        intro = pm.group("intro")
+        words = re.findall(r"[A-Za-z\-]+", intro)
         nouns = [w.lower() for w in words if w.lower() in KEPT_NOUNS or w.lower().rstrip("s") in KEPT_NOUNS
                  or w.lower() in ("village", "villages", "town", "towns", "city", "cities")]
         intro_noun = nouns[-1] if nouns else None
+        # "the Ihana area of Walikale": the place is the Ihana area, Walikale only says where it is.
+        named = [w for w in re.findall(r"[\w'’\-]+", intro.split("'s ")[-1].split("’s ")[-1])
+                 if w[:1].isupper() and w.lower() not in DEMONYMS and w.lower() not in NOT_PLACES]
+        if named and intro_noun and intro_noun in KEPT_NOUNS and re.search(r"\sof\s+(?:the\s+)?$", intro):
+            near, bare, noun, suffix = bare, " ".join(named), intro_noun, intro_noun
     # Split a trailing noun that the name swallowed because it was capitalised ("Kurman Village").
     tail = re.search(rf"\s+(?i:({_NOUNS}))$", bare)
     if tail and not pm.group("quoted"):
@@ -106,9 +153,8 @@ def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
         bare = bare[: tail.start()]
     name = bare
     if noun and noun in KEPT_NOUNS and not pm.group("quoted"):
-        name = f"{bare} {noun}"
+        name = f"{bare} {suffix.lower() if suffix else noun}"
     paren = _PARENTHETICAL.search(pm.group(0))
-    near = None
     if paren:
         found = re.search(rf"\bof\s+({NAME_SEQ})", paren.group(1))
         near = found.group(1) if found else None
@@ -133,3 +179,12 @@ def is_place_name(name: str) -> bool:
 def find_names(sentence: str) -> list[tuple[int, int, str]]:
     """Every capitalised name sequence in a sentence (for context: which places a text talks about)."""
     return [(m.start(), m.end(), m.group(0)) for m in re.finditer(NAME_SEQ, sentence)]
+
+
+_LIST_INTRO = re.compile(rf"\b(?:villages|towns|localities|areas|settlements|districts|locations|neighbourhoods|neighborhoods)\s+"
+                         rf"(?:of|including|such\s+as|namely)\s+(?P<slot>{PLACE_LIST})")
+
+
+def place_lists(sentence: str) -> list[list[PlacePhrase]]:
+    """Lists of places named in passing ("in the Bakool villages of A, B and C"), for 'all three areas' later."""
+    return [found for m in _LIST_INTRO.finditer(sentence) if len(found := parse_slot(sentence, m)) > 1]

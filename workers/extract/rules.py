@@ -62,7 +62,7 @@ RULES: list[Rule] = [
     # --- withdrawals named with who forced them (before the plain forms, which they contain) ---
     Rule("forced_to_withdraw", "withdrew", _r(
         rf"\b{_I.format('forced|compelled|made')}\s+{_OBJ}\s+to\s+(?P<trig>{_I.format('retreat|withdraw|pull out|pull back|flee|leave|abandon|vacate')})"
-        rf"\s+(?:from\s+|out\s+of\s+)?(?P<slot>{SLOT})"), None, confidence=0.8),
+        rf"\s+(?:from\s+|out\s+of\s+)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.8),
     Rule("drove_out", "captured", _r(
         rf"\b(?P<trig>{_I.format('drove|drive|drives|driving|expelled|expel|chased|chase|kicked')})\s+{_OBJ}\s+(?:back\s+)?"
         rf"(?:out\s+of|from|out\s+from|away\s+from)\s+(?P<slot>{SLOT})"), "to", confidence=0.8),
@@ -97,8 +97,21 @@ RULES: list[Rule] = [
     Rule("came_under", "captured", _r(
         rf"(?P<slot>{SLOT})\s+{_ADV}?(?P<trig>{_I.format('came under|has come under|fell under|falls under|returned to|was returned to')})"
         rf"\s+(?:the\s+)?(?:full\s+|complete\s+)?(?P<holder>[\w\-]+\s+)?(?:control|rule)"), None, confidence=0.8),
+    Rule("occupied_adjective", "held", _r(
+        rf"(?<![A-Za-z])(?:(?i:the|in|of|from|into|to|across|annexed|besieged|occupied)\s+)(?P<trig>{_I.format('occupied|annexed|besieged|rebel-held')})\s+"
+        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.7),
+    Rule("including", "captured", _r(
+        rf"(?<![-‑])\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:the\s+)?control\s+(?:of|over)\s+)?"
+        rf"(?:several|a\s+number\s+of|many|some|dozens\s+of|a\s+series\s+of|the|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+"
+        rf"(?:[a-z\-]+\s+){{0,2}}?(?:localities|villages|towns|areas|positions|settlements|districts|hamlets|locations)\b"
+        rf"[^.;]{{0,120}}?\b(?:including|namely|such\s+as|among\s+them|notably)\s*:?\s+(?P<slot>{SLOT})"), "to", confidence=0.8),
+    Rule("recovered_include", "captured", _r(
+        rf"\b(?:locations|villages|localities|areas|towns|positions|places|settlements)\s+"
+        rf"(?P<trig>recovered|captured|retaken|seized|taken|liberated|regained|freed)\s+(?:include|included|includes|are|were|comprise)\s+"
+        rf"(?P<slot>{SLOT})"), None, confidence=0.75),
     Rule("active_capture", "captured", _r(
-        rf"\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:full|complete|total|effective|back|the\s+rest\s+of|all\s+of|the\s+whole\s+of|the\s+entire)\s+)?"
+        rf"(?<![-‑])\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:the\s+)?(?:full\s+|complete\s+|total\s+|effective\s+)?control\s+(?:of|over)\s+)?"
+        rf"(?:(?:full|complete|total|effective|back|the\s+rest\s+of|all\s+of|the\s+whole\s+of|the\s+entire)\s+)?"
         rf"(?P<slot>{SLOT})"), "to", confidence=0.85),
     # --- withdrawals ---
     Rule("withdrew", "withdrew", _r(
@@ -119,9 +132,6 @@ RULES: list[Rule] = [
     Rule("occupation_of", "held", _r(
         rf"\b(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
         None, modal=False, confidence=0.7),
-    Rule("occupied_adjective", "held", _r(
-        rf"(?<![A-Za-z])(?:(?i:the|in|of|from|into|to|across|annexed|besieged|occupied)\s+)(?P<trig>{_I.format('occupied|annexed|besieged|rebel-held')})\s+"
-        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.7),
     Rule("holds", "held", _r(rf"\b(?P<trig>{_I.format(HOLD_ACTIVE)})\s+(?P<slot>{SLOT})"), "to", needs_subject=True,
          confidence=0.7),
     # --- anticipated ---
