@@ -46,9 +46,9 @@ def feed_item(rng: random.Random, i: int) -> dict:
 
 def article(rng: random.Random, i: int) -> dict:
     relevant = i % 20 == 0
-    sentences = [rng.choice(FILLER) for _ in range(45)]
+    sentences = [rng.choice(FILLER) for _ in range(56)]
     if relevant:
-        sentences[rng.randrange(5, 40)] = rng.choice(EVENTS).format(actor=rng.choice(ACTORS), town=rng.choice(TOWNS))
+        sentences[rng.randrange(5, 50)] = rng.choice(EVENTS).format(actor=rng.choice(ACTORS), town=rng.choice(TOWNS))
     text = "\n\n".join(" ".join(sentences[k:k + 3]) for k in range(0, len(sentences), 3))
     return {"id": f"a{i}", "published": "2024-05-02", "title": rng.choice(FILLER)[:70], "text": text}
 

@@ -19,15 +19,12 @@ from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
 from workers.extract.normalize import name_key
 from workers.extract.places import KEPT_NOUNS, PlacePhrase, parse_slot, place_lists
-from workers.extract.rules import RULES, Rule
+from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
 
-_TRIGGER_HINT = re.compile(
-    r"captur|seiz|took|take|taking|overr|overt|retak|retook|recaptur|regain|liberat|freed|occup|control|withdr|"
-    r"retreat|pull|vacat|abandon|fled|left|evacuat|quit|driv|drove|push|forc|expel|oust|dislodg|chase|clear|fell|"
-    r"fall|lost|lose|held|hold|hands|fight|fought|battl|clash|combat|offensive|assault|attack|siege|besieg|"
-    r"encircl|surround|enter|storm|advanc|march|moving|heading|infiltrat|raid|reach|most of|parts? of|half of|"
-    r"much of|third of|won back|win back|wrest|secur|rout|annex|came under|returned to|brink|poised|closing in", re.I)
+# Every word that can start a trigger; a text without any of them says nothing about control.
+_ALL_ANCHORS = frozenset().union(*(r.anchors or () for r in RULES))
+_ALWAYS = [r for r in RULES if r.anchors is None]
 _AREA_NOUNS = frozenset({"area", "district", "region", "province", "governorate", "oblast", "county", "zone", "grouping",
                          "sub-district", "subdistrict", "quarter", "neighbourhood", "neighborhood", "suburb"})
 @dataclass
@@ -83,16 +80,18 @@ class Extractor:
         """One document {id, published, title, text} -> {"id": ..., "events": [...]}."""
         title, text = doc.get("title") or "", doc.get("text") or ""
         out = {"id": doc.get("id"), "events": []}
-        if not _TRIGGER_HINT.search(title) and not _TRIGGER_HINT.search(text):
+        if not _ALWAYS and not _ALL_ANCHORS & sentence_words(title + " " + text):
             return out  # most stream items say nothing about control: leave in microseconds
+        sentences = split_document(title, text)
+        found = [self._candidates(s) for s in sentences]
+        if not any(found):
+            return out
         published = str(doc.get("published") or "") or None
         ctx = self._context(title + "\n" + text)
         events: list[dict] = []
-        for sentence in split_document(title, text):
-            if not _TRIGGER_HINT.search(sentence.text):
-                self._note_places(sentence, ctx)
-                continue
-            events.extend(self._sentence_events(sentence, published, ctx, explain))
+        for sentence, candidates in zip(sentences, found, strict=True):
+            if candidates:
+                events.extend(self._sentence_events(sentence, candidates, published, ctx, explain))
             self._note_places(sentence, ctx)
         out["events"] = _consolidate(events)
         return out
@@ -131,10 +130,8 @@ class Extractor:
 
     # ---------- one sentence ----------
 
-    def _sentence_events(self, sentence: Sentence, published: str | None, ctx: DocContext, explain: bool) -> list[dict]:
-        candidates = self._candidates(sentence)
-        if not candidates:
-            return []
+    def _sentence_events(self, sentence: Sentence, candidates: list[Candidate], published: str | None, ctx: DocContext,
+                         explain: bool) -> list[dict]:
         mentions = self.actors.mentions(sentence.text)
         times = timex.find(sentence.text, published) if published else []
         events = []
@@ -163,8 +160,16 @@ class Extractor:
     def _candidates(self, sentence: Sentence) -> list[Candidate]:
         claimed: list[tuple[int, int]] = []
         out: list[Candidate] = []
+        words = sentence_words(sentence.text)
+        if not _ALWAYS and not _ALL_ANCHORS & words:
+            return []
         for rule in RULES:
-            for match in rule.pattern.finditer(sentence.text):
+            anchors = rule.anchors
+            if anchors is not None and not anchors & words:
+                continue
+            if not rule.probe.search(sentence.text):
+                continue
+            for match in rule.finditer(sentence.text):
                 for phrase in parse_slot(sentence.text, match):
                     if any(s < phrase.end and phrase.start < e for s, e in claimed):
                         continue

@@ -31,9 +31,86 @@ class Rule:
     modal: bool = True  # whether modality cues before the trigger can change the status
     confidence: float = 0.85
 
+    @property
+    def probe(self) -> re.Pattern:
+        """The trigger alone: a cheap test that tells whether the full pattern can match a sentence at all."""
+        return _probe(self.pattern.pattern)
+
+    @property
+    def slot_first(self) -> bool:
+        """True when the place stands before the trigger ("Y was captured"): matched backwards from the trigger."""
+        return self.pattern.pattern.startswith("(?P<slot>")
+
+    def finditer(self, text: str) -> list[re.Match]:
+        """Matches in text. Slot-first rules are tried only at word starts just before each trigger, not at
+        every position of the sentence (that scan dominated the cost of long articles)."""
+        if not self.slot_first:
+            return list(self.pattern.finditer(text))
+        out: list[re.Match] = []
+        for trig in self.probe.finditer(text):
+            lo = max(0, trig.start() - 200)
+            for start in _WORD_STARTS.finditer(text, lo, trig.start()):
+                m = self.pattern.match(text, start.start())
+                if m and m.start("trig") <= trig.start() < m.end("trig"):
+                    if not out or m.start() >= out[-1].end():
+                        out.append(m)
+                    break
+        return out
+
+    @property
+    def anchors(self) -> frozenset[str] | None:
+        """First words of every trigger phrase (None when they cannot be listed): a set test before any regex."""
+        return _anchors(self.probe.pattern)
+
 
 def _r(text: str) -> re.Pattern:
     return re.compile(text)
+
+
+_PROBES: dict[str, re.Pattern] = {}
+_WORD_STARTS = re.compile(r"(?<![\w'’\-])(?:[A-Z\u00C0-\u00DE\"“‘'`]|the\b|it\b|a\b|an\b|both\b|all\b|these\b|those\b|\d)")
+_ANCHORS: dict[str, frozenset[str] | None] = {}
+
+
+_STOP = frozenset("in a an the of has had have was were is are to on from out back by and or as at it its for with into over "
+                  "up off s one".split())
+
+
+def _anchors(probe: str) -> frozenset[str] | None:
+    """A word set that every sentence the trigger can match contains at least one of (None: cannot tell)."""
+    if probe not in _ANCHORS:
+        text = probe.replace("(?i:", "").replace("(?:", "").replace(")", "").replace("(", "")
+        words: set[str] | None = set()
+        for alternative in text.split("|"):
+            tokens = [t.replace("\\", "") for t in re.split(r"\\s\+|\\s|\\ | |-|‑", alternative.strip()) if t]
+            plain = [t.lower() for t in tokens if re.fullmatch(r"[a-z']+", t.lower()) and t.lower() not in _STOP]
+            if not plain or any(not re.fullmatch(r"[A-Za-z'\\]+", t) for t in tokens):
+                words = None
+                break
+            words.add(plain[0])
+        _ANCHORS[probe] = frozenset(words) if words is not None else None
+    return _ANCHORS[probe]
+
+
+def sentence_words(text: str) -> frozenset[str]:
+    """The lower-case words of a sentence, hyphenated words split, for anchor tests."""
+    return frozenset(re.findall(r"[a-z']+", text.lower()))
+
+
+def _probe(pattern: str) -> re.Pattern:
+    """Compile the (?P<trig>...) group of a pattern on its own, case-insensitively (cached)."""
+    if pattern not in _PROBES:
+        start = pattern.index("(?P<trig>") + len("(?P<trig>")
+        depth, i = 1, start
+        while depth:
+            char = pattern[i]
+            if char == "\\":
+                i += 2
+                continue
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            i += 1
+        _PROBES[pattern] = re.compile(pattern[start:i - 1], re.I)
+    return _PROBES[pattern]
 
 
 def _words(section: str, key: str) -> str:
@@ -127,8 +204,8 @@ RULES: list[Rule] = [
         None, modal=False, confidence=0.8),
     Rule("under_control", "held", _r(
         rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
-        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?P<trig>under|in)\s+(?:(?:full|complete|total|firm)\s+)?"
-        rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?:control|occupation|rule|hands)\b"), None, modal=False, confidence=0.75),
+        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?:under|in)\s+(?:(?:full|complete|total|firm)\s+)?"
+        rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"), None, modal=False, confidence=0.75),
     Rule("occupation_of", "held", _r(
         rf"\b(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
         None, modal=False, confidence=0.7),
