@@ -18,7 +18,7 @@ from workers.extract.actors import Actor, ActorDictionary, ActorMention
 from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
 from workers.extract.normalize import name_key
-from workers.extract.places import KEPT_NOUNS, PlacePhrase, parse_slot, place_lists
+from workers.extract.places import KEPT_NOUNS, PlacePhrase, find_names, is_place_name, parse_slot, place_lists
 from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
 
@@ -35,6 +35,7 @@ class Candidate:
     phrase: PlacePhrase
     status: str
     antecedent: PlacePhrase | None = None  # for "the city" / "it": the place named before it in this sentence
+    place: dict | None = None  # or the place it refers to, when that was named outside any slot
 
 
 # Triggers that also take people and things as objects ("captured two soldiers", "seized weapons"): with them a
@@ -64,6 +65,8 @@ class Extractor:
         self.demonyms = {k.replace("-", " "): v for k, v in data["demonyms"].items()}
         self.context_names = {k.replace("-", " "): v for k, v in data["context"].items()}
         self.country_names = {name_key(n): code for code, n in self.gazetteer.countries().items()}
+        self.country_names.update({name_key(k): v for k, v in data.get("countries", {}).items()})
+        self.neighbours = self.gazetteer.neighbours()
         self.state_actor = {}
         for actor in self.actors.actors.values():
             if actor.side == "state" and actor.country:
@@ -114,14 +117,32 @@ class Extractor:
             total = sum(ctx.countries.values())
             ctx.countries = {k: v / total for k, v in ctx.countries.items()}
             ctx.main_country = max(ctx.countries, key=ctx.countries.get)
+            # A war spills over borders: Russian forces fight in Ukraine. Neighbours count, a little.
+            for code, weight in list(ctx.countries.items()):
+                for near in self.neighbours.get(code, []):
+                    ctx.countries[near] = max(ctx.countries.get(near, 0.0), weight * 0.3)
         return ctx
+
+    def _mentioned_places(self, sentence: Sentence, ctx: DocContext) -> list[tuple[int, dict]]:
+        """Well-known places named anywhere in a sentence (gazetteer hits of some size), with their offsets."""
+        found = []
+        for start, _, name in find_names(sentence.text):
+            if start == 0 and " " not in name:
+                continue  # a capitalised first word is too often not a name
+            key = name_key(name)
+            if not key or key in self.country_names or key in self.demonyms or not is_place_name(name) \
+                    or self.actors.lookup(name):
+                continue
+            place = self.gazetteer.resolve(name, ctx.countries)
+            if place and (place.population >= 5000 or place.country in ctx.countries):
+                found.append((start, self._place_dict(place, name)))
+        return found
 
     def _note_places(self, sentence: Sentence, ctx: DocContext) -> None:
         """Remember the places named in passing, for 'the city', 'it' or 'all three villages' later on."""
-        for m in re.finditer(r"\b(?:city|town|village) of ([A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+)?)", sentence.text):
-            place = self.gazetteer.resolve(m.group(1), ctx.countries)
-            if place:
-                ctx.last_place = self._place_dict(place, m.group(1))
+        mentioned = self._mentioned_places(sentence, ctx)
+        if mentioned:
+            ctx.last_place = mentioned[-1][1]
         for found in place_lists(sentence.text):
             resolved = [p for p in (self._resolve_place(ph, ctx) for ph in found) if p]
             if len(resolved) > 1:
@@ -136,10 +157,16 @@ class Extractor:
         times = timex.find(sentence.text, published) if published else []
         events = []
         named = [c.phrase for c in candidates if not c.phrase.anaphor]
+        mentioned: list[tuple[int, dict]] | None = None
         for cand in candidates:
             if cand.phrase.anaphor and not cand.phrase.plural:
                 before = [p for p in named if p.end <= cand.phrase.start]
                 cand.antecedent = before[-1] if before else None
+                if cand.antecedent is None:
+                    mentioned = self._mentioned_places(sentence, ctx) if mentioned is None else mentioned
+                    earlier = [place for pos, place in mentioned if pos < cand.phrase.start]
+                    if earlier:
+                        cand.place = earlier[-1]
         listed: list[dict] = []
         for cand in sorted(candidates, key=lambda c: c.phrase.start):
             if cand.phrase.plural:
@@ -148,7 +175,7 @@ class Extractor:
                     if event:
                         events.append(event)
                 continue
-            event = self._event(cand, mentions, times, published, ctx, explain)
+            event = self._event(cand, mentions, times, published, ctx, explain, cand.place)
             if event:
                 events.append(event)
                 if not cand.phrase.anaphor and cand.match.group("slot").count(",") + cand.match.group("slot").count(" and "):
@@ -194,7 +221,9 @@ class Extractor:
             if place is None:
                 return None
             if (place.get("geonameid") is None and not phrase.noun and not phrase.anaphor and not place.get("area")
-                    and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture")):
+                    and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture")
+                    and not (rule.subject_role == "to" and len(phrase.bare.split()) == 1
+                             and _armed_subject(s, mentions, m.start("trig")))):
                 return None  # "captured Aiden Aslin", "Vehicles were captured": not places
         roles = self._roles(cand, mentions, ctx)
         if roles is None:
@@ -233,7 +262,7 @@ class Extractor:
             return {"name": area.get("name"), "mention": phrase.bare, "geonameid": area.get("geonameid"),
                     "country": area.get("country"), "lat": area.get("lat"), "lon": area.get("lon"), "area": True}
         parent = self.gazetteer.resolve(phrase.bare, ctx.countries)
-        if parent and parent.country not in ctx.countries and ctx.countries and parent.population < 100_000:
+        if parent and parent.country not in ctx.countries and ctx.countries and parent.population < 20_000:
             parent = None  # an obscure namesake abroad: keep the name, drop the wrong coordinates
         if phrase.part or (phrase.noun in KEPT_NOUNS):
             out = {"name": phrase.name, "mention": phrase.name, "geonameid": None,
@@ -265,7 +294,7 @@ class Extractor:
         if rule.needs_subject and subject is None:
             return None
         after_slot = max(slot_end, trig_end)
-        agent = _after(s, outside, max(trig_end, slot_end if m.start("slot") < trig_start else trig_end),
+        agent = _after(s, outside, after_slot,
                        r"(?:,\s*)?(?:by|to|into\s+the\s+hands\s+of|under\s+the\s+control\s+of|in\s+the\s+hands\s+of)\s+(?:the\s+)?")
         frm = _after(s, outside, after_slot, r"(?:\([^()]*\)\s*)?(?:,\s*)?(?:from|against)\s+(?:the\s+)?")
         obj = None
@@ -363,6 +392,12 @@ _MODIFIED_HEADS = frozenset(
     "insurgents prisoners hostages detainees residents civilians citizens journalists reporters players team government "
     "authorities officers troop spokesman spokesperson ministry president minister people families refugees oil gas "
     "footage video photos images".split())
+
+
+def _armed_subject(sentence: str, mentions: list[ActorMention], trig_start: int) -> bool:
+    """True when an armed actor stands right before the trigger: 'the Arakan Army captured Paletwa'."""
+    subject = _subject(sentence, mentions, trig_start, 0)
+    return subject is not None and (subject.actor is not None or subject.generic_side is not None)
 
 
 def _subject(sentence: str, mentions: list[ActorMention], trig_start: int, match_start: int) -> ActorMention | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from workers.extract.normalize import is_latin, name_key, skeleton
 
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def build(path: Path | None = None) -> Path:
                                 pop INTEGER, admin1 TEXT);
             CREATE TABLE names(key TEXT, gid INTEGER, main INTEGER);
             CREATE TABLE skel(key TEXT, gid INTEGER);
-            CREATE TABLE countries(code TEXT PRIMARY KEY, name TEXT, gid INTEGER, pop INTEGER);
+            CREATE TABLE countries(code TEXT PRIMARY KEY, name TEXT, gid INTEGER, pop INTEGER, neighbours TEXT);
         """)
         data = json.loads((_source_dir() / "cities500.json").read_bytes())
         places, names, skels = [], [], []
@@ -97,8 +97,9 @@ def build(path: Path | None = None) -> Path:
         db.executemany("INSERT INTO names VALUES (?,?,?)", names)
         db.executemany("INSERT INTO skel VALUES (?,?)", skels)
         countries = json.loads((_source_dir() / "countries.json").read_bytes())
-        db.executemany("INSERT INTO countries VALUES (?,?,?,?)",
-                       [(c["iso"], c["name"], c.get("geonameid"), c.get("population") or 0) for c in countries.values()])
+        db.executemany("INSERT INTO countries VALUES (?,?,?,?,?)",
+                       [(c["iso"], c["name"], c.get("geonameid"), c.get("population") or 0, c.get("neighbours") or "")
+                        for c in countries.values()])
         db.executescript("CREATE INDEX names_key ON names(key); CREATE INDEX skel_key ON skel(key);")
         db.commit()
         db.close()
@@ -150,6 +151,11 @@ class Gazetteer:
         """ISO code -> English country name."""
         return dict(self.db.execute("SELECT code, name FROM countries"))
 
+    def neighbours(self) -> dict[str, list[str]]:
+        """ISO code -> the codes of the countries it borders."""
+        return {code: [n for n in (nb or "").split(",") if n]
+                for code, nb in self.db.execute("SELECT code, neighbours FROM countries")}
+
     def resolve(self, name: str, countries: dict[str, float] | None = None) -> Place | None:
         """The best place for a name given country weights from context, else by population."""
         candidates = self.lookup(name)
@@ -159,7 +165,7 @@ class Gazetteer:
 
         def score(item: tuple[Place, bool]) -> float:
             place, main = item
-            return countries.get(place.country, 0.0) * 10 + math.log10(place.population + 10) + (0.5 if main else 0)
+            return countries.get(place.country, 0.0) * 10 + math.log10(place.population + 10) + (1.0 if main else 0)
 
         return max(candidates, key=score)[0]
 

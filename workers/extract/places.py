@@ -20,10 +20,10 @@ KEPT_NOUNS = frozenset(lexicon.words("places", "kept"))
 DEMONYMS = frozenset(lexicon.load("demonyms")["demonyms"])
 NOT_PLACES = frozenset(lexicon.words("places", "not_places"))
 
-_PARTICLE = r"(?:de|du|des|la|le|al|el|ad|as|ar|ash|an|bin|ibn|abu|bani|beni|ben|da|do|dos|di|von|van|wa|w|e|i)"
+_PARTICLE = r"(?:de|du|des|la|le|al|el|ad|as|ar|ash|an|az|ez|es|ed|et|ul|um|ur|bin|ibn|abu|bani|beni|ben|da|do|dos|di|von|van|wa|w|e|i)"
 _CAP = r"(?:[A-Z\u00C0-\u00DE][\w'’\u00C0-\u024F]*(?:-[\w'’\u00C0-\u024F]+)*|\d+(?=\s+[A-Z]))"
 _WORD = rf"(?:(?:[aA]l|[eE]l|[aA][dsrnz]|[aA]sh)[-‑]{_CAP}|{_CAP})"
-NAME_SEQ = rf"{_WORD}(?:(?:\s+{_PARTICLE}[-\s]+|\s+|-){_WORD}){{0,4}}"
+NAME_SEQ = rf"{_WORD}(?:(?:\s+{_PARTICLE}[-\s]+|\s+|-)(?:{_WORD}|\d+\b(?![:.,]\d))){{0,4}}"
 _FILLER = r"(?:(?!(?:in|at|on|from|to|by|with|near|for|of|and|or|as|after|before|into)\s)[\w\-’'`‘]+\s+)"
 _FACILITY_NOUNS = lexicon.alternation([w for w in lexicon.words("places", "kept")
                                        if w not in ("district", "area", "region", "province", "governorate", "oblast", "county",

@@ -51,7 +51,7 @@ class Rule:
             lo = max(0, trig.start() - 200)
             for start in _WORD_STARTS.finditer(text, lo, trig.start()):
                 m = self.pattern.match(text, start.start())
-                if m and m.start("trig") <= trig.start() < m.end("trig"):
+                if m and m.start("trig") < trig.end() and trig.start() < m.end("trig"):
                     if not out or m.start() >= out[-1].end():
                         out.append(m)
                     break
