@@ -18,7 +18,7 @@ HEADS = (r"forces|force|troops|soldiers|fighters|militants|militia|militias|mili
 # Modifiers that may stand before a head: names, nationalities, "pro-X", "joint", "allied" ...
 _MOD = (r"(?:(?:the|a|an|presumed|suspected|joint|allied|local|armed|unidentified|unknown|heavily-armed|regular|"
         r"government|rebel|opposition|pro-[\w\-]+|[\w\-]+-backed|[\w\-]+-allied|[\w\-]+-led|its|their|his|national|"
-        r"special|security|federal|state|islamist|jihadist|militant|tribal|clan|and|of|[A-Z][\w'’/\-]*|\d+(?:st|nd|rd|th)?)\s+)")
+        r"special|security|federal|state|islamist|jihadist|militant|tribal|clan|and|or|of|[A-Z][\w'’/\-]*|\d+(?:st|nd|rd|th)?)\s+)")
 _GENERIC_PHRASE = re.compile(rf"\b{_MOD}{{0,5}}(?:{HEADS})\b")
 _PRONOUN = re.compile(r"\b(?:it|they|he|she|we)\b", re.I)
 
@@ -73,7 +73,7 @@ class ActorDictionary:
         exact = [a for a in surface if a.isupper() and len(a) <= 5]
         loose = [a for a in surface if a not in exact]
         self._exact = re.compile(rf"(?<![\w\-]){lexicon.alternation(exact)}(?![\w])")
-        self._loose = re.compile(rf"(?<![\w]){lexicon.alternation(loose)}(?![\w])", re.I)
+        self._loose = re.compile(rf"(?<![\w\-]){lexicon.alternation(loose)}(?![\w\-])", re.I)
         generic = data["generic"]
         self.generic_state = frozenset(g.lower() for g in generic["state"])
         self.generic_nonstate = frozenset(g.lower() for g in generic["nonstate"])
@@ -113,6 +113,10 @@ class ActorDictionary:
                 spans.append(ActorMention(s, e, sentence[s:e], actor, None, [actor.id]))
         spans.sort(key=lambda m: m.start)
         return spans
+
+    def generic_side(self, text: str) -> str | None:
+        """'state', 'nonstate' or None for a phrase that names no dictionary actor."""
+        return self._generic_side(text)
 
     def _generic_side(self, text: str) -> str | None:
         words = text.lower().split()

@@ -51,6 +51,8 @@ class DocContext:
     main_country: str | None = None
     last_place: dict | None = None
     last_list: list[dict] = field(default_factory=list)
+    last_slot_end: int | None = None  # where, in the current sentence, the last place of an event ends
+    last_agent: dict | None = None  # who took the last place: for "they took it" without a name
     actors_seen: list[Actor] = field(default_factory=list)
 
 
@@ -126,9 +128,12 @@ class Extractor:
     def _mentioned_places(self, sentence: Sentence, ctx: DocContext) -> list[tuple[int, dict]]:
         """Well-known places named anywhere in a sentence (gazetteer hits of some size), with their offsets."""
         found = []
+        parens = [(m.start(), m.end()) for m in re.finditer(r"\([^()]*\)", sentence.text)]
         for start, _, name in find_names(sentence.text):
             if start == 0 and " " not in name:
                 continue  # a capitalised first word is too often not a name
+            if any(a < start < b for a, b in parens):
+                continue  # "(21km NW of Diinsoor)" only says where the place named before it is
             key = name_key(name)
             if not key or key in self.country_names or key in self.demonyms or not is_place_name(name) \
                     or self.actors.lookup(name):
@@ -140,9 +145,11 @@ class Extractor:
 
     def _note_places(self, sentence: Sentence, ctx: DocContext) -> None:
         """Remember the places named in passing, for 'the city', 'it' or 'all three villages' later on."""
-        mentioned = self._mentioned_places(sentence, ctx)
+        mentioned = [(pos, place) for pos, place in self._mentioned_places(sentence, ctx)
+                     if ctx.last_slot_end is None or pos >= ctx.last_slot_end]
         if mentioned:
             ctx.last_place = mentioned[-1][1]
+        ctx.last_slot_end = None
         for found in place_lists(sentence.text):
             resolved = [p for p in (self._resolve_place(ph, ctx) for ph in found) if p]
             if len(resolved) > 1:
@@ -231,6 +238,20 @@ class Extractor:
         to, frm = roles
         if rule.name == "lost" and to is not None:
             status = "captured" if status == "withdrew" else status
+        if status == "withdrew":
+            successor = _SUCCESSOR.match(s, cand.phrase.end)
+            if successor:
+                holder = next((x for x in mentions if x.start >= successor.end() and x.start - successor.end() < 12), None)
+                if holder is not None:
+                    status, to = "captured", self._actor_out(holder, ctx)
+        if status in ("captured", "held") and to is None and rule.subject_role == "to" and ctx.last_agent \
+                and re.search(r"\b(?:they|it|he|she)\s+(?:\w+\s+){0,2}$", s[:m.start("trig")], re.I):
+            to = ctx.last_agent  # "they had taken full control of X": the side named before
+        if status == "captured" and to is not None:
+            ctx.last_agent = to
+        if status in ("captured", "withdrew") and rule.modal and re.match(r"\s*[A-Z]\w+ing\b", s[:m.end("trig")]) \
+                and m.start("trig") <= 2:
+            status = "anticipated"  # "Capturing the city is a major goal": a gerund subject, not an event
         certainty = "asserted" if status == "held" else modality.certainty(s, trig_start, cand.sentence.field == "title")
         when = _nearest_time(times, trig_start, trig_end)
         recent = timex.is_recent(when, published) and not modality.historical(s, trig_start, trig_end)
@@ -245,8 +266,9 @@ class Extractor:
             event["rule"] = rule.name
             event["trigger"] = m.group("trig")
             event["span"] = [cand.sentence.start + cand.phrase.start, cand.sentence.start + cand.phrase.end]
-        if place.get("name"):
+        if place.get("name") and not cand.phrase.plural:
             ctx.last_place = place
+            ctx.last_slot_end = max(ctx.last_slot_end or 0, cand.phrase.end)
         return event
 
     # ---------- places ----------
@@ -302,7 +324,8 @@ class Extractor:
             o_start, o_end = m.span("obj")
             obj = next((x for x in mentions if x.start >= o_start and x.end <= o_end), None)
             if obj is None:
-                obj = ActorMention(o_start, o_end, m.group("obj").strip(), None, "nonstate")
+                text = m.group("obj").strip()
+                obj = ActorMention(o_start, o_end, text, None, self.actors.generic_side(text))
         holder = None
         if "holder" in m.re.groupindex and m.group("holder"):
             holder = self._holder(m.group("holder"), m.span("holder"), mentions)
@@ -315,6 +338,8 @@ class Extractor:
             to, frm_ = subject, obj
         elif rule.name in ("dislodged", "forced_to_withdraw", "cleared_of"):
             frm_ = obj
+            if obj is not None and obj.actor is None and obj.generic_side is None:
+                return None  # "forced the local population to flee": people, not a side
         elif rule.subject_role == "from":
             frm_, to = subject, agent
         elif rule.subject_role == "to":
@@ -392,6 +417,10 @@ _MODIFIED_HEADS = frozenset(
     "insurgents prisoners hostages detainees residents civilians citizens journalists reporters players team government "
     "authorities officers troop spokesman spokesperson ministry president minister people families refugees oil gas "
     "footage video photos images".split())
+
+
+_SUCCESSOR = re.compile(r"[^.;]{0,80}?\b(?:followed\s+by\s+(?:an?\s+)?(?:occupation|takeover|deployment|arrival)\s+by|"
+                        r"replaced\s+by|handed\s+(?:\w+\s+)?over\s+to|taken\s+over\s+by)\s+(?:the\s+)?", re.I)
 
 
 def _armed_subject(sentence: str, mentions: list[ActorMention], trig_start: int) -> bool:

@@ -47,12 +47,13 @@ PLACE = _place(named=True)
 _PLACE_ANON = _place(named=False)
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*&\s*|\s+as\s+well\s+as\s+)"
 PLACE_LIST = rf"{_PLACE_ANON}(?:{_SEP}{_PLACE_ANON}){{0,14}}"
-ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b(?!\s+of\b)|\bit\b)")
+_NOT_ANAPHORIC = r"(?!\s+(?:of|center|centre|council|hall|limits|authorities|administration|mayor|governor)\b|['’]s\b)"
+ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b{_NOT_ANAPHORIC}|\bit\b)")
 _PLURAL = (r"(?:all\s+(?:two|three|four|five|six|\d+)|both(?:\s+of\s+the)?|the\s+(?:two|three|four|five|six|\d+)|these|those)"
            r"\s+(?:villages|towns|areas|localities|positions|settlements|places|locations|districts|bases|posts|cities)\b")
 SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR})"
 _PLURAL_RE = re.compile(_PLURAL)
-_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b(?!\s+of\b)|(?P<pronoun>\bit\b))")
+_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b{_NOT_ANAPHORIC}|(?P<pronoun>\bit\b))")
 
 _PLACE_RE = re.compile(PLACE)
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
@@ -146,6 +147,11 @@ def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
                  if w[:1].isupper() and w.lower() not in DEMONYMS and w.lower() not in NOT_PLACES]
         if named and intro_noun and intro_noun in KEPT_NOUNS and re.search(r"\sof\s+(?:the\s+)?$", intro):
             near, bare, noun, suffix = bare, " ".join(named), intro_noun, intro_noun
+        elif intro_noun in KEPT_NOUNS and re.search(r"\sof\s+(?:the\s+)?$", intro) and not pm.group("suffix"):
+            # "the city center of Ramadi", "the HQs of the 1st Naval Brigade": the facility, named as written
+            written = re.sub(r"^(?:the|a|an|its|their)\s+", "", intro.strip(), flags=re.I)
+            return PlacePhrase(f"{written} {bare}", bare, offset + pm.start(), offset + pm.end(), noun=intro_noun,
+                               near=bare)
     # Split a trailing noun that the name swallowed because it was capitalised ("Kurman Village").
     tail = re.search(rf"\s+(?i:({_NOUNS}))$", bare)
     if tail and not pm.group("quoted"):
