@@ -18,7 +18,8 @@ from workers.extract.actors import Actor, ActorDictionary, ActorMention
 from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
 from workers.extract.normalize import name_key
-from workers.extract.places import KEPT_NOUNS, PlacePhrase, find_names, is_place_name, parse_slot, place_lists
+from workers.extract.places import (KEPT_NOUNS, PlacePhrase, find_names, is_place_name, noun_places, parse_slot,
+                                     place_lists)
 from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
 
@@ -141,7 +142,12 @@ class Extractor:
             place = self.gazetteer.resolve(name, ctx.countries)
             if place and (place.population >= 5000 or place.country in ctx.countries):
                 found.append((start, self._place_dict(place, name)))
-        return found
+        for phrase in noun_places(sentence.text):
+            if not any(a < phrase.start < b for a, b in parens) and not any(p == phrase.start for p, _ in found):
+                resolved = self._resolve_place(phrase, ctx)
+                if resolved:
+                    found.append((phrase.start, resolved))
+        return sorted(found, key=lambda f: f[0])
 
     def _note_places(self, sentence: Sentence, ctx: DocContext) -> None:
         """Remember the places named in passing, for 'the city', 'it' or 'all three villages' later on."""

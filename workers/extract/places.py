@@ -94,7 +94,7 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
         # "the base of the Central Rocket and Artillery Directorate": one place, whatever its "and"s
         first = matches[0]
         phrase = _phrase(first, start)
-        rest = _clean_name(text[first.start("name"):].split("(")[0]) if first.group("name") else phrase.bare
+        rest = _clean_name(re.split(r"[(,;]", text[first.start("name"):])[0]) if first.group("name") else phrase.bare
         phrase.bare = phrase.name = rest
         phrase.end = end
         return [phrase] if is_place_name(rest) else []
@@ -125,8 +125,9 @@ def _noun_of(suffix: str | None) -> str | None:
 
 
 def _names_an_institution(pm: re.Match) -> bool:
+    """'the base of the Central Rocket and Artillery Directorate': 'of the' + a capitalised institution."""
     intro = pm.group("intro") or ""
-    return bool(_INSTITUTION.search(intro)) and not re.search(r"\bof\s+(?:the\s+)?$", intro[:-1].rsplit(" ", 3)[0] + " ")
+    return bool(_INSTITUTION.search(intro)) and bool(re.search(r"\bof\s+the\s+$", intro))
 
 
 def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
@@ -152,6 +153,8 @@ def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
             written = re.sub(r"^(?:the|a|an|its|their)\s+", "", intro.strip(), flags=re.I)
             return PlacePhrase(f"{written} {bare}", bare, offset + pm.start(), offset + pm.end(), noun=intro_noun,
                                near=bare)
+    if bare.lower() in DEMONYMS and suffix:
+        bare, noun, suffix = f"{bare} {suffix}", None, ""  # "the Chinese Offices": the noun is part of the name
     # Split a trailing noun that the name swallowed because it was capitalised ("Kurman Village").
     tail = re.search(rf"\s+(?i:({_NOUNS}))$", bare)
     if tail and not pm.group("quoted"):
@@ -194,3 +197,18 @@ _LIST_INTRO = re.compile(rf"\b(?:villages|towns|localities|areas|settlements|dis
 def place_lists(sentence: str) -> list[list[PlacePhrase]]:
     """Lists of places named in passing ("in the Bakool villages of A, B and C"), for 'all three areas' later."""
     return [found for m in _LIST_INTRO.finditer(sentence) if len(found := parse_slot(sentence, m)) > 1]
+
+
+_NOUN_PLACE = re.compile(rf"\b(?:village|town|city|district|area|locality|settlement)\s+of\s+(?P<a>{NAME_SEQ})|"
+                         rf"(?P<b>{NAME_SEQ})\s+(?i:village|town|district|area|locality|settlement|camp|base)\b")
+
+
+def noun_places(sentence: str) -> list[PlacePhrase]:
+    """Places a place noun vouches for ("Kamoor Village", "the village of Amuma"), gazetteer or not."""
+    out = []
+    for m in _NOUN_PLACE.finditer(sentence):
+        group = "a" if m.group("a") else "b"
+        name = _clean_name(m.group(group))
+        if is_place_name(name) and name.lower() not in DEMONYMS:
+            out.append(PlacePhrase(name, name, m.start(group), m.end(group), noun="village"))
+    return out

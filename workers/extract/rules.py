@@ -144,7 +144,7 @@ RULES: list[Rule] = [
         rf"\b(?P<trig>{_I.format('drove|drive|drives|driving|expelled|expel|chased|chase|kicked')})\s+{_OBJ}\s+(?:back\s+)?"
         rf"(?:out\s+of|from|out\s+from|away\s+from)\s+(?P<slot>{SLOT})"), "to", confidence=0.8),
     Rule("dislodged", "withdrew", _r(
-        rf"\b(?P<trig>{_I.format(DROVE)})\s+{_OBJ}\s+(?:back\s+)?(?:out\s+of|from|out\s+from)\s+(?P<slot>{SLOT})"),
+        rf"\b(?P<trig>{_I.format(DROVE)})\s+(?!back\b|out\b|away\b){_OBJ}\s+(?:back\s+)?(?:out\s+of|from|out\s+from)\s+(?P<slot>{SLOT})"),
         None, confidence=0.8),
     Rule("driven_out", "withdrew", _r(
         rf"(?:\b{_AUX}\s+{_ADV}?)?\b(?P<trig>{_I.format(DRIVEN)})(?:\s+back)?\s+(?:out\s+of|from|out\s+from|away\s+from)\s+"
