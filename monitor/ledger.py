@@ -89,6 +89,8 @@ class Ledger:
             outcome = {"kind": "event", "record": record, "place_key": pk, "change": None}
             if record["status"] in CHANGE_STATUSES:
                 outcome.update(self._link_change(pk, record))
+            elif record["status"] == "held" and record["to"]:
+                outcome.update(self._reversal(pk, record))
             self._refresh_state(pk)
             return outcome
 
@@ -128,6 +130,22 @@ class Ledger:
                 kind = "confirmed"
         self.r.hset(_k(pk, "changes"), match["id"], json.dumps(match))
         return {"kind": kind or "event", "change": match}
+
+    def _reversal(self, pk: str, record: dict) -> dict:
+        """A report that the previous holder still holds the place, after a reported change, reverses that change."""
+        source = record["evidence"]["source"] or record["item"]
+        for change in reversed(self.changes(pk)):
+            if change["retracted"] or change["status"] != "captured" or source in change["sources"]:
+                continue
+            if record["t"] < change["t"] - 3600 or record["t"] - change["t"] > CHANGE_WINDOW_S:
+                continue
+            if not _compatible(change["to"], record["to"]) and change["from"] and _compatible(change["from"], record["to"]):
+                change["retracted"] = True
+                change["denials"][source] = record["uid"]
+                self.r.hset(_k(pk, "changes"), change["id"], json.dumps(change))
+                return {"kind": "retracted", "change": change}
+            break
+        return {}
 
     # ---------- reading ----------
 

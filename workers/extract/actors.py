@@ -73,7 +73,7 @@ class ActorDictionary:
         exact = [a for a in surface if a.isupper() and len(a) <= 5]
         loose = [a for a in surface if a not in exact]
         self._exact = re.compile(rf"(?<![\w\-]){lexicon.alternation(exact)}(?![\w])")
-        self._loose = re.compile(rf"(?<![\w\-]){lexicon.alternation(loose)}(?![\w\-])", re.I)
+        self._loose = re.compile(rf"(?<![\w\-]){lexicon.alternation(loose)}(?![\w])", re.I)
         generic = data["generic"]
         self.generic_state = frozenset(g.lower() for g in generic["state"])
         self.generic_nonstate = frozenset(g.lower() for g in generic["nonstate"])
@@ -133,6 +133,8 @@ class ActorDictionary:
             return "state"
         if re.search(r"\b(?:militants|fighters|rebels|gunmen|insurgents|jihadists|militia\w*|group)\b", phrase):
             return "nonstate"
+        if re.search(r"\b(?:forces|troops|units|brigades?|battalions?|regiment)$", phrase) and re.search(r"[A-Z]", text):
+            return "armed"  # "AMISOM-Somali forces", "Jubaland forces": armed, side unknown
         return None
 
 

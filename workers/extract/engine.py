@@ -171,6 +171,11 @@ class Extractor:
         events = []
         named = [c.phrase for c in candidates if not c.phrase.anaphor]
         mentioned: list[tuple[int, dict]] | None = None
+        armed = [x for x in mentions if x.actor is not None or x.generic_side is not None]
+        if armed and candidates[0].rule.subject_role == "to":
+            first = _subject(sentence.text, armed, candidates[0].match.start("trig"), 0)
+            if first is not None:
+                ctx.last_agent = self._actor_out(first, ctx)
         for cand in candidates:
             if cand.phrase.anaphor and not cand.phrase.plural:
                 before = [p for p in named if p.end <= cand.phrase.start]
@@ -250,9 +255,9 @@ class Extractor:
                 holder = next((x for x in mentions if x.start >= successor.end() and x.start - successor.end() < 12), None)
                 if holder is not None:
                     status, to = "captured", self._actor_out(holder, ctx)
-        if status in ("captured", "held") and to is None and rule.subject_role == "to" and ctx.last_agent \
-                and re.search(r"\b(?:they|it|he|she)\s+(?:\w+\s+){0,2}$", s[:m.start("trig")], re.I):
-            to = ctx.last_agent  # "they had taken full control of X": the side named before
+        if status == "captured" and to is None and rule.subject_role != "from" and ctx.last_agent \
+                and not any(x.end <= m.start("trig") for x in mentions):
+            to = ctx.last_agent  # "they had taken full control of X", "the locations recovered include X"
         if status == "captured" and to is not None:
             ctx.last_agent = to
         if status in ("captured", "withdrew") and rule.modal and re.match(r"\s*[A-Z]\w+ing\b", s[:m.end("trig")]) \
@@ -436,11 +441,12 @@ def _armed_subject(sentence: str, mentions: list[ActorMention], trig_start: int)
 
 
 def _subject(sentence: str, mentions: list[ActorMention], trig_start: int, match_start: int) -> ActorMention | None:
-    """The actor standing before the trigger in its clause (for 'having first recaptured', the main subject)."""
+    """The actor standing before the trigger in its clause; for 'having first recaptured' and '..., and subsequently
+    gained', the sentence's main subject."""
     before = [x for x in mentions if x.end <= trig_start]
     if not before:
         return None
-    if re.search(r"\bhaving\s+(?:\w+\s+)?$", sentence[max(0, trig_start - 25):trig_start], re.I):
+    if re.search(r"\b(?:having|and)\s+(?:\w+ly\s+|first\s+|then\s+|later\s+)?$", sentence[max(0, trig_start - 25):trig_start], re.I):
         return before[0]
     cand = before[-1]
     gap = sentence[cand.end:trig_start]

@@ -20,7 +20,10 @@ KEPT_NOUNS = frozenset(lexicon.words("places", "kept"))
 DEMONYMS = frozenset(lexicon.load("demonyms")["demonyms"])
 NOT_PLACES = frozenset(lexicon.words("places", "not_places"))
 
-_PARTICLE = r"(?:de|du|des|la|le|al|el|ad|as|ar|ash|an|az|ez|es|ed|et|ul|um|ur|bin|ibn|abu|bani|beni|ben|da|do|dos|di|von|van|wa|w|e|i)"
+# Particles inside names: "Ras al Ain", "Deir ez-Zor", "Bani Walid". Short ones need their hyphen ("Tell as-Sultan"),
+# or "Palmyra as Islamic State" would read as one name.
+_PARTICLE = (r"(?:(?:de|du|des|la|le|al|el|ad|ar|ash|ez|ul|um|ur|bin|ibn|abu|bani|beni|ben|da|do|dos|di|von|van)(?=[\s-])"
+             r"|(?:as|an|az|es|ed|et|at|wa|w|e|i)(?=-))")
 _CAP = r"(?:[A-Z\u00C0-\u00DE][\w'’\u00C0-\u024F]*(?:-[\w'’\u00C0-\u024F]+)*|\d+(?=\s+[A-Z]))"
 _WORD = rf"(?:(?:[aA]l|[eE]l|[aA][dsrnz]|[aA]sh)[-‑]{_CAP}|{_CAP})"
 NAME_SEQ = rf"{_WORD}(?:(?:\s+{_PARTICLE}[-\s]+|\s+|-)(?:{_WORD}|\d+\b(?![:.,]\d))){{0,4}}"

@@ -204,12 +204,16 @@ RULES: list[Rule] = [
         None, modal=False, confidence=0.8),
     Rule("under_control", "held", _r(
         rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
-        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?:under|in)\s+(?:(?:full|complete|total|firm)\s+)?"
-        rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"), None, modal=False, confidence=0.75),
+        rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?:under|in)\s+(?:(?:full|complete|total|firm|effective)\s+)?"
+        rf"(?!(?:full|complete|total|firm|effective|the|their|its|his|her)\s)(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"),
+        None, modal=False, confidence=0.75),
     Rule("occupation_of", "held", _r(
-        rf"\b(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
+        rf"\b(?!(?:full|complete|total|firm|effective|the|their|its|in|under|of|taken|took|gained|regained|lost)\s)"
+        rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
         None, modal=False, confidence=0.7),
-    Rule("holds", "held", _r(rf"\b(?P<trig>{_I.format(HOLD_ACTIVE)})\s+(?P<slot>{SLOT})"), "to", needs_subject=True,
+    Rule("holds", "held", _r(
+        rf"\b(?P<trig>(?i:(?:remains?|remained|is|are|was|were|still|firmly|now)\s+in\s+(?:full\s+|complete\s+|total\s+|firm\s+|effective\s+)?"
+        rf"control\s+(?:of|over))|{_I.format(HOLD_ACTIVE)})\s+(?P<slot>{SLOT})"), "to", needs_subject=True,
          confidence=0.7),
     # --- anticipated ---
     Rule("toward", "anticipated", _r(rf"\b(?P<trig>{_I.format(TOWARD)})\s+(?P<slot>{SLOT})"), "to", confidence=0.7),
