@@ -18,8 +18,7 @@ from workers.extract.actors import Actor, ActorDictionary, ActorMention
 from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
 from workers.extract.normalize import name_key
-from workers.extract.places import (KEPT_NOUNS, PlacePhrase, find_names, is_place_name, noun_places, parse_slot,
-                                     place_lists)
+from workers.extract.places import KEPT_NOUNS, PlacePhrase, find_names, is_place_name, noun_places, parse_slot, place_lists
 from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
 
@@ -446,7 +445,8 @@ def _subject(sentence: str, mentions: list[ActorMention], trig_start: int, match
     before = [x for x in mentions if x.end <= trig_start]
     if not before:
         return None
-    if re.search(r"\b(?:having|and)\s+(?:\w+ly\s+|first\s+|then\s+|later\s+)?$", sentence[max(0, trig_start - 25):trig_start], re.I):
+    lead = sentence[max(0, trig_start - 25):trig_start]
+    if re.search(r"\b(?:having|and)\s+(?:\w+ly\s+|first\s+|then\s+|later\s+)?$", lead, re.I):
         return before[0]
     cand = before[-1]
     gap = sentence[cand.end:trig_start]
