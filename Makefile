@@ -33,7 +33,7 @@ lint: $(STAMP)
 # Re-pin: resolve requirements.in in a throwaway venv and freeze it.
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet -r requirements.in
+	.lockvenv/bin/pip install --quiet --upgrade -r requirements.in
 	{ echo "# Pinned by 'make lock' from requirements.in (pip freeze of a fresh venv). Do not edit by hand."; \
 	  .lockvenv/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
 	rm -rf .lockvenv

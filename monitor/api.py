@@ -112,6 +112,40 @@ def create_app(rt: Runtime) -> Starlette:
             return _error(404, "no such watched place (config places are removed by editing the config)")
         return JSONResponse({"removed": request.path_params["ident"]})
 
+    async def websub_verify(request: Request) -> PlainTextResponse:
+        from monitor.poller import websub
+
+        challenge = websub.verify_intent(rt.r, request.path_params["ident"], dict(request.query_params))
+        if challenge is None:
+            return PlainTextResponse("unknown subscription or topic", status_code=404)
+        return PlainTextResponse(challenge)
+
+    async def websub_push(request: Request) -> PlainTextResponse:
+        from monitor.poller import parser, websub
+        from monitor.poller.poll import ingest
+
+        sub = websub.get(rt.r, request.path_params["ident"])
+        body = await request.body()
+        if sub is None:
+            return PlainTextResponse("unknown subscription", status_code=404)
+        if len(body) > rt.config.poller.max_bytes:
+            return PlainTextResponse("body too large", status_code=413)
+        if not websub.signature_ok(sub["secret"], body, request.headers.get("x-hub-signature")):
+            # Per WebSub, a bad signature is acknowledged (2xx) and the content ignored.
+            return PlainTextResponse("signature mismatch: ignored", status_code=202)
+        try:
+            _, items = parser.parse(body, sub["feed"])
+        except parser.FeedParseError as error:
+            return PlainTextResponse(f"not a feed: {error}", status_code=400)
+        return PlainTextResponse(f"accepted {ingest(rt.r, items, via='websub')} new items", status_code=202)
+
+    @guard(write=False)
+    async def failures(request: Request) -> JSONResponse:
+        raw = rt.r.zrevrange(keys.k("delivery", "failures"), 0, 99)
+        dead = rt.r.lrange(keys.k("dead"), 0, 99)
+        return JSONResponse({"delivery_failures": [json.loads(x) for x in raw],
+                             "dead_items": [{k: v for k, v in json.loads(x).items() if k != "trace"} for x in dead]})
+
     async def metrics(request: Request) -> PlainTextResponse:
         from monitor.commands import queue_depths
 
@@ -128,7 +162,10 @@ def create_app(rt: Runtime) -> Starlette:
               Route("/api/alerts", alerts), Route("/api/places", places), Route("/api/places/{key}", place),
               Route("/api/feeds", feeds), Route("/api/watch", watch_list, methods=["GET"]),
               Route("/api/watch", watch_add, methods=["POST"]),
-              Route("/api/watch/{ident}", watch_remove, methods=["DELETE"])]
+              Route("/api/watch/{ident}", watch_remove, methods=["DELETE"]),
+              Route("/api/failures", failures),
+              Route("/websub/{ident}", websub_verify, methods=["GET"]),
+              Route("/websub/{ident}", websub_push, methods=["POST"])]
     return Starlette(routes=routes)
 
 

@@ -27,7 +27,8 @@ EXAMPLES = {
               "  placewatch watch add country:ML\n  placewatch watch add \"Goma,CD@50km\"\n  placewatch watch list\n"
               "  placewatch watch remove Palmyra"),
     "feeds": ("examples:\n  placewatch feeds add https://example.org/world.rss --name \"Example world\"\n"
-              "  placewatch feeds list\n  placewatch feeds remove https://example.org/world.rss"),
+              "  placewatch feeds list\n  placewatch feeds remove https://example.org/world.rss\n"
+              "  placewatch feeds import subscriptions.opml\n  placewatch feeds export > feeds.opml"),
     "alerts": "examples:\n  placewatch alerts\n  placewatch alerts --limit 5 --json",
     "status": "examples:\n  placewatch status\n  placewatch status --json",
     "ledger": "examples:\n  placewatch ledger Palmyra\n  placewatch ledger 163808 --json",
@@ -97,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     fsub.add_parser("list", help="list feeds with their health")
     fr = fsub.add_parser("remove", help="remove a feed")
     fr.add_argument("url")
+    fi = fsub.add_parser("import", help="add every feed of an OPML file")
+    fi.add_argument("file")
+    fsub.add_parser("export", help="print the feed list as OPML")
 
     p = _sub(sub, "alerts", "show recent alerts")
     p.add_argument("--limit", type=int, default=20)

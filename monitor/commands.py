@@ -102,7 +102,12 @@ async def _poll_forever(rt: runtime.Runtime, cfg: Config, stop: asyncio.Event) -
 
     state.sync_config(rt.r, cfg.feeds)
     _ = rt.watchlist  # resolve watched places now so config problems show at start
-    async with Poller(rt.r, cfg.poller) as poller:
+    websub = None
+    if cfg.public_url:
+        from monitor.poller.websub import WebSub
+
+        websub = WebSub(rt.r, cfg.public_url, cfg.poller.allow_private)
+    async with Poller(rt.r, cfg.poller, websub) as poller:
         await poller.run(stop)
 
 
@@ -201,6 +206,23 @@ def cmd_feeds(args: argparse.Namespace, cfg: Config) -> int:
             return 1
         state.add(rt.r, args.url, args.name, args.interval)
         out(f"added {args.url}\n")
+    elif args.action == "import":
+        from monitor.opml import OPMLError, parse
+
+        try:
+            feeds = parse(Path(args.file).read_bytes())
+        except (OSError, OPMLError) as error:
+            sys.stderr.write(f"placewatch: {args.file}: {error}\n")
+            return 1
+        for feed in feeds:
+            state.add(rt.r, feed["url"], feed["name"])
+        out(f"imported {len(feeds)} feeds from {args.file}\n")
+    elif args.action == "export":
+        from monitor.opml import render
+
+        state.sync_config(rt.r, cfg.feeds)
+        out(render([{"url": u, "name": f.get("name") or f.get("title") or ""}
+                    for u, f in sorted(state.all_feeds(rt.r).items())]))
     elif args.action == "remove":
         if not state.remove(rt.r, args.url):
             sys.stderr.write(f"placewatch: no feed {args.url}\n")

@@ -71,6 +71,10 @@ class PollerSettings:
     per_host: int = 2
     seen_ttl_days: int = 30
     user_agent: str = "placewatch/0.1 (+https://github.com/placewatch/placewatch)"
+    allow_private: bool = False  # let fetches reach private/loopback addresses (local test feeds, intranets)
+    alert_after_errors: int = 0  # record a feed-down notice after this many consecutive errors (0: never)
+    article_max_bytes: int = 5_000_000
+    article_timeout: float = 15.0
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Config:
     api_port: int = 8470
     api_token: str | None = None
     api_protect_reads: bool = False
+    public_url: str | None = None  # where hubs reach this API (WebSub callbacks); unset: no WebSub
 
 
 class _Checker:
@@ -162,11 +167,12 @@ def parse(text: str, path: Path | None = None, env: dict[str, str] | None = None
     cfg.areas = [a for a in raw.get("areas", []) if isinstance(a, dict)]
     api = raw.get("api", {})
     if isinstance(api, dict):
-        _known(chk, api, {"host", "port", "token", "protect_reads"}, "api")
+        _known(chk, api, {"host", "port", "token", "protect_reads", "public_url"}, "api")
         cfg.api_host = chk.typed(api, "host", str, "api.host", cfg.api_host)
         cfg.api_port = chk.typed(api, "port", int, "api.port", cfg.api_port)
         cfg.api_token = chk.typed(api, "token", str, "api.token") or None
         cfg.api_protect_reads = chk.typed(api, "protect_reads", bool, "api.protect_reads", False)
+        cfg.public_url = (chk.typed(api, "public_url", str, "api.public_url") or "").rstrip("/") or None
     if chk.errors:
         raise ConfigError("\n".join(chk.errors))
     _apply_env(cfg, env)
@@ -286,7 +292,8 @@ def _parse_poller(chk: _Checker, poller: Any, cfg: Config) -> None:
         return
     s = cfg.poller
     fields = {"min_interval": int, "max_interval": int, "timeout": float, "max_bytes": int, "concurrency": int,
-              "per_host": int, "seen_ttl_days": int, "user_agent": str}
+              "per_host": int, "seen_ttl_days": int, "user_agent": str, "allow_private": bool, "alert_after_errors": int,
+              "article_max_bytes": int, "article_timeout": float}
     _known(chk, poller, set(fields), "poller")
     for key, kind in fields.items():
         setattr(s, key, chk.typed(poller, key, kind, f"poller.{key}", getattr(s, key)))

@@ -17,7 +17,7 @@ from pathlib import Path
 from rq import Queue, SimpleWorker
 
 from monitor import keys, logs, redisconn, runtime
-from monitor.config import Channel, Config, Feed, WatchedPlace
+from monitor.config import Channel, Config, Feed, PollerSettings, WatchedPlace
 from monitor.feedserver import FeedServer
 from monitor.poller import state
 from monitor.poller.poll import Poller
@@ -49,6 +49,7 @@ def run_demo() -> int:
             wire = feeds.set("/levant-wire.xml", _render("levant-wire-day1.xml", now))
             herald = feeds.set("/desert-herald.xml", _render("empty-atom.xml", now), "application/atom+xml")
             cfg = Config(data_dir=Path(tmp), feeds=[Feed(wire, "Levant Wire"), Feed(herald, "Desert Herald")],
+                         poller=PollerSettings(allow_private=True),  # the demo's feeds are served on 127.0.0.1
                          watch=[WatchedPlace(name="Al-Qaryatayn", country="SY")],
                          channels=[Channel("console", "console")])
             rt = runtime.Runtime(cfg, url)

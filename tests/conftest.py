@@ -12,7 +12,7 @@ os.environ.setdefault("PLACEWATCH_LOG_FORMAT", "json")
 os.environ.setdefault("PLACEWATCH_LOG_LEVEL", "warning")
 
 from monitor import logs, runtime  # noqa: E402
-from monitor.config import Channel, Config  # noqa: E402
+from monitor.config import Channel, Config, PollerSettings  # noqa: E402
 from monitor.redisconn import EmbeddedServer  # noqa: E402
 
 logs.setup("json", "warning")
@@ -41,6 +41,7 @@ def make_runtime(redis_url: str, r: redis.Redis, tmp_path: Path):
 
     def build(**kwargs: object) -> runtime.Runtime:
         kwargs.setdefault("data_dir", tmp_path)
+        kwargs.setdefault("poller", PollerSettings(allow_private=True, timeout=5))  # test servers live on 127.0.0.1
         kwargs.setdefault("channels", [Channel("file", "file", {"path": str(tmp_path / "alerts.jsonl")})])
         rt = runtime.Runtime(Config(**kwargs), redis_url)
         runtime.set_current(rt)

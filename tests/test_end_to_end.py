@@ -94,5 +94,5 @@ def test_unreachable_feed_is_an_error_and_others_still_poll(make_runtime):
         _poll(rt)
         status = state.all_feeds(rt.r)
         assert status["http://127.0.0.1:9/never.xml"]["errors"] == 1
-        assert "ConnectError" in status["http://127.0.0.1:9/never.xml"]["last_error"]
+        assert "connection refused by 127.0.0.1:9" in status["http://127.0.0.1:9/never.xml"]["last_error"]
         assert status[good]["errors"] == 0 and status[good]["items_total"] == 1

@@ -59,6 +59,12 @@ def process_batch(items: list[dict]) -> dict:
 
 def process_item(rt: runtime.Runtime, item: dict, sink: Callable[[dict], None] | None = None) -> tuple[int, int]:
     text = clean(item.get("html") or item.get("text") or "")
+    if item.get("fetch_full") and item.get("link"):
+        from workers.article import article_text
+
+        full = article_text(rt.r, item["link"], rt.config.poller)
+        if full:
+            text = full
     title = clean(item.get("title") or "")
     result = rt.extractor.extract({"id": item["id"], "published": item.get("published"), "title": title, "text": text})
     raised = 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import socket
 import time
 from dataclasses import dataclass, field
 
 import httpx
+
+from monitor.netguard import BlockedAddress, check_url
 
 MAX_REDIRECTS = 5
 
@@ -63,28 +66,46 @@ def parse_max_age(headers: httpx.Headers) -> float | None:
     return None
 
 
-def make_client(user_agent: str, timeout: float) -> httpx.AsyncClient:
-    """One shared client: connection pooling, gzip/deflate/br decoding, no automatic redirects (we count them)."""
+def make_client(user_agent: str, timeout: float, max_connections: int = 64) -> httpx.AsyncClient:
+    """A client with connection pooling, gzip/deflate/br decoding and no automatic redirects (we count them)."""
     return httpx.AsyncClient(
         headers={"User-Agent": user_agent, "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
                  "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5", "Accept-Encoding": "gzip, deflate, br"},
         timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=512, max_keepalive_connections=128),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
 
+class ClientPool:
+    """Several small clients instead of one big one: httpcore scans its whole pool for every request, which costs
+    more than the request itself once a pool holds hundreds of connections. A host always maps to one client."""
+
+    def __init__(self, user_agent: str, timeout: float, concurrency: int, shards: int = 16) -> None:
+        per = max(4, -(-concurrency // shards))
+        self.clients = [make_client(user_agent, timeout, per) for _ in range(shards)]
+
+    def for_url(self, url: str) -> httpx.AsyncClient:
+        return self.clients[hash(url) % len(self.clients)]
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
 async def fetch(client: httpx.AsyncClient, url: str, etag: str | None = None, last_modified: str | None = None,
-                max_bytes: int = 10_000_000, timeout: float = 20.0) -> FetchResult:
+                max_bytes: int = 10_000_000, timeout: float = 20.0, allow_private: bool = False) -> FetchResult:
     """Fetch url once; never raises: problems come back in result.error with a human-readable reason."""
     started = time.monotonic()
     result = FetchResult(url=url)
     try:
-        await asyncio.wait_for(_fetch(client, url, etag, last_modified, max_bytes, result), timeout)
+        await asyncio.wait_for(_fetch(client, url, etag, last_modified, max_bytes, result, allow_private), timeout)
     except TimeoutError:
         result.error = f"timed out after {timeout:g} s (slow or stalled server)"
-    except FetchError as error:
+    except (FetchError, BlockedAddress) as error:
         result.error = str(error)
+    except httpx.ConnectError as error:
+        result.error = _connect_reason(url, error)
     except httpx.TooManyRedirects:
         result.error = "too many redirects"
     except httpx.DecodingError as error:
@@ -97,8 +118,27 @@ async def fetch(client: httpx.AsyncClient, url: str, etag: str | None = None, la
     return result
 
 
+def _connect_reason(url: str, error: Exception) -> str:
+    """A connect failure in words a user can act on (httpx hides the errno a few causes down)."""
+    parsed = httpx.URL(url)
+    where = f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            break
+        text = str(seen)
+        if isinstance(seen, socket.gaierror) or "Name or service not known" in text or "name resolution" in text:
+            return f"cannot resolve host {parsed.host} (offline, or DNS cannot find it)"
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in text:
+            return f"connection refused by {where} (nothing listens there: server down?)"
+        if isinstance(seen, OSError) and "unreachable" in text.lower():
+            return f"network unreachable for {where} (offline?)"
+        seen = seen.__cause__ or seen.__context__
+    return f"cannot connect to {where}: {error or type(error).__name__}"
+
+
 async def _fetch(client: httpx.AsyncClient, url: str, etag: str | None, last_modified: str | None, max_bytes: int,
-                 result: FetchResult) -> None:
+                 result: FetchResult, allow_private: bool = False) -> None:
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -108,6 +148,7 @@ async def _fetch(client: httpx.AsyncClient, url: str, etag: str | None, last_mod
     seen = {url}
     permanent = True
     for _ in range(MAX_REDIRECTS + 1):
+        await check_url(current, allow_private)  # every hop: a redirect must not lead inside the network
         async with client.stream("GET", current, headers=headers) as response:
             if response.status_code in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")

@@ -33,9 +33,12 @@ def canonical_link(link: str | None) -> str | None:
 
 
 def item_id(guid: str | None, link: str | None, title: str | None, date: str | None) -> str:
-    """GUID if there is one, else the canonical link, else a hash of title and date."""
+    """GUID if there is one, else the canonical link, else a hash of title and date.
+
+    A GUID is taken together with the item's link (or title): some feeds reuse one GUID for different stories,
+    and those must stay different items. A feed that changes a story's GUID is caught by the link key instead."""
     if guid and guid.strip():
-        return "g" + _digest(guid.strip())
+        return "g" + _digest(guid.strip() + "\n" + (canonical_link(link) or (title or "").strip()))
     canon = canonical_link(link)
     if canon:
         return "l" + _digest(canon)

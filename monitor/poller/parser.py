@@ -29,6 +29,9 @@ def parse(body: bytes, url: str, feed_name: str = "") -> tuple[dict, list[dict]]
     stripped = body.lstrip()[:1]
     if stripped == b"{":
         return _parse_json_feed(body, url, feed_name)
+    if b"<!ENTITY" in body[:65536]:
+        # No real feed declares its own entities; billion-laughs payloads do.
+        raise FeedParseError("feed declares XML entities in a DOCTYPE: refused (entity expansion attack)")
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries:
         if parsed.get("bozo"):
@@ -37,7 +40,11 @@ def parse(body: bytes, url: str, feed_name: str = "") -> tuple[dict, list[dict]]
         if not parsed.get("version") and not parsed.feed:
             raise FeedParseError("not a feed: no RSS, Atom or JSON Feed markup found (is this an HTML page?)")
     feed = parsed.feed
-    info = {"title": feed.get("title") or feed_name or "", "link": feed.get("link") or url,
+    warning = None
+    if parsed.get("bozo"):
+        reason = parsed.get("bozo_exception")
+        warning = f"malformed feed read leniently: {type(reason).__name__}: {str(reason)[:160]}"
+    info = {"title": feed.get("title") or feed_name or "", "link": feed.get("link") or url, "warning": warning,
             "ttl": feed.get("ttl"), "update_period": feed.get("sy_updateperiod"),
             "update_frequency": feed.get("sy_updatefrequency"),
             "hubs": [link.get("href") for link in feed.get("links", []) if link.get("rel") == "hub"],
