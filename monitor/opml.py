@@ -33,6 +33,7 @@ def render(feeds: list[dict]) -> str:
              "  <body>"]
     for feed in feeds:
         name = feed.get("name") or feed["url"]
-        lines.append(f"    <outline type=\"rss\" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(feed['url'])}/>")
+        attrs = f"text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(feed['url'])}"
+        lines.append(f'    <outline type="rss" {attrs}/>')
     lines += ["  </body>", "</opml>"]
     return "\n".join(lines) + "\n"

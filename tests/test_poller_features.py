@@ -40,10 +40,12 @@ ATOM = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title
 <entry><title>Atom one</title><id>urn:a:1</id><link href="http://a/1"/><updated>2024-01-01T00:00:00Z</updated>
 <content type="html">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>"""
 JSONFEED = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
-    {"id": "j1", "url": "https://j.example/1", "title": "Json one", "content_text": "Body", "date_published": "2024-01-01T00:00:00Z"}]}).encode()
+    {"id": "j1", "url": "https://j.example/1", "title": "Json one", "content_text": "Body",
+     "date_published": "2024-01-01T00:00:00Z"}]}).encode()
 
 
-@pytest.mark.parametrize("body,title", [(RSS091, "Army retakes Kidal"), (RSS10, "One"), (ATOM, "Atom one"), (JSONFEED, "Json one")])
+@pytest.mark.parametrize("body,title", [(RSS091, "Army retakes Kidal"), (RSS10, "One"), (ATOM, "Atom one"),
+                                        (JSONFEED, "Json one")])
 def test_formats(body, title):
     info, items = parser.parse(body, "http://x/feed")
     assert [i["title"] for i in items] == [title]
@@ -73,7 +75,8 @@ def test_dedupe_guid_change_guid_reuse_and_cross_feed(r):
 
 def test_two_pollers_share_feeds_through_leases(r):
     with FeedServer() as feeds:
-        urls = [feeds.set(f"/f{i}.xml", rss([{"title": f"T{i}", "link": f"https://n.example/{i}", "date": "Mon, 04 Mar 2024 10:00:00 GMT"}]))
+        date = "Mon, 04 Mar 2024 10:00:00 GMT"
+        urls = [feeds.set(f"/f{i}.xml", rss([{"title": f"T{i}", "link": f"https://n.example/{i}", "date": date}]))
                 for i in range(20)]
         for url in urls:
             state.add(r, url)
