@@ -18,7 +18,8 @@ CHANNEL_TYPES = ("console", "file", "webhook", "apprise", "email")
 STATUSES = ("captured", "withdrew", "contested", "anticipated", "held")
 CERTAINTIES = ("claimed", "confirmed")
 ENV_VARS = ("PLACEWATCH_CONFIG", "PLACEWATCH_REDIS_URL", "PLACEWATCH_DATA_DIR", "PLACEWATCH_LOG_FORMAT",
-            "PLACEWATCH_LOG_LEVEL", "PLACEWATCH_API_TOKEN", "PLACEWATCH_KEY_PREFIX")
+            "PLACEWATCH_LOG_LEVEL", "PLACEWATCH_API_TOKEN", "PLACEWATCH_KEY_PREFIX", "PLACEWATCH_REDIS_FSYNC",
+            "PLACEWATCH_CACHE_DIR")
 
 
 class ConfigError(ValueError):

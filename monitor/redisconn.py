@@ -65,7 +65,8 @@ class EmbeddedServer:
     def _spawn(self) -> None:
         self.socket.unlink(missing_ok=True)
         args = [embedded_binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec",
+                "--dir", str(self.dir), "--appendonly", "yes",
+                "--appendfsync", os.environ.get("PLACEWATCH_REDIS_FSYNC", "everysec"),
                 "--save", "", "--pidfile", str(self.dir / "valkey.pid"), "--daemonize", "no",
                 "--logfile", str(self.dir / "valkey.log"), "--maxclients", "4000"]
         # A session of its own: a Ctrl-C in the terminal reaches placewatch, which then stops the server cleanly.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rq import Queue, SimpleWorker
 
-from monitor import keys, logs
+from monitor import keys, logs, redisconn
+from monitor.reaper import Heartbeat
 from monitor.runtime import Runtime
 
 log = logs.get("placewatch.worker")
@@ -16,6 +17,11 @@ def run_worker(rt: Runtime, burst: bool = False) -> int:
     _ = rt.extractor  # load the gazetteer and grammar before the first job, not during it
     _ = rt.watchlist
     worker = SimpleWorker(queues, connection=rt.r, maintenance_interval=30)
-    log.info("worker_started", queues=[q.name for q in queues], burst=burst)
-    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    heartbeat = Heartbeat(redisconn.connect(rt.redis_url), worker.name, [q.name for q in queues])
+    heartbeat.start()
+    log.info("worker_started", queues=[q.name for q in queues], burst=burst, name=worker.name)
+    try:
+        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+    finally:
+        heartbeat.close()
     return 0

@@ -18,7 +18,6 @@ from workers.textclean import clean
 log = logs.get("placewatch.worker")
 MAX_ITEM_ATTEMPTS = 3
 DEAD = keys.k("dead")
-DELIVERED = keys.k("delivered")
 FAILURES = keys.k("delivery", "failures")
 
 
@@ -35,12 +34,14 @@ def process_batch(items: list[dict]) -> dict:
             counts["events"] += events
             counts["alerts"] += alerts
         except Exception as error:  # noqa: BLE001 - one poison item must not block its batch
-            attempts = rt.r.hincrby(keys.k("attempts"), item["id"], 1)
+            attempts_key = keys.k("attempts", item["id"])
+            attempts = rt.r.incr(attempts_key)
+            rt.r.expire(attempts_key, 7 * 86400)
             if attempts >= MAX_ITEM_ATTEMPTS:
                 rt.r.lpush(DEAD, json.dumps({"item": {k: item.get(k) for k in ("id", "link", "title", "feed")},
                                              "error": f"{type(error).__name__}: {error}",
                                              "trace": traceback.format_exc()[-2000:], "at": time.time()}))
-                rt.r.hdel(keys.k("attempts"), item["id"])
+                rt.r.delete(attempts_key)
                 counts["dead"] += 1
                 log.error("item_dead_lettered", item=item["id"], error=str(error), attempts=attempts)
             else:
@@ -137,8 +138,8 @@ def enqueue_deliveries(rt: runtime.Runtime, alert: dict, channels: list[str]) ->
 def deliver(aid: str, revision: int, channel_name: str) -> str:
     """Send one alert revision to one channel, at most once (retried by RQ on failure)."""
     rt = runtime.get()
-    mark = f"{aid}:{revision}:{channel_name}"
-    if rt.r.sismember(DELIVERED, mark):
+    mark = keys.k("delivered", aid, revision, channel_name)
+    if rt.r.exists(mark):
         return "already delivered"
     alert = rt.alerts.get(aid)
     channel = rt.channels.get(channel_name)
@@ -157,7 +158,7 @@ def deliver(aid: str, revision: int, channel_name: str) -> str:
         rt.r.hincrby(keys.k("stats"), "alerts_failed", 1)
         log.warning("delivery_failed", alert=aid, channel=channel_name, error=str(error))
         raise
-    rt.r.sadd(DELIVERED, mark)
+    rt.r.set(mark, "1", ex=30 * 86400)  # a key with a TTL, not a set that grows forever
     rt.r.hincrby(keys.k("stats"), "alerts_sent", 1)
     log.info("alert_delivered", alert=aid, revision=revision, channel=channel_name)
     return "delivered"

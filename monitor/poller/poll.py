@@ -35,35 +35,31 @@ def enqueue_batch(r: redis.Redis, items: list[dict]) -> str:
     return job.id
 
 
+def seen_key(item: dict) -> str:
+    """One seen-set member per item: its canonical link when it has one (that catches a story carried by two feeds,
+    or re-published under a new GUID), else its id. One member, not two, halves the seen-set's memory."""
+    return item.get("link_key") or item["id"]
+
+
 def new_items(r: redis.Redis, items: list[dict]) -> list[dict]:
-    """The items not seen before, by id or (across feeds) by canonical link; duplicates within the batch dropped."""
+    """The items not seen before; duplicates within the batch dropped too."""
     if not items:
         return []
-    probe = []
-    for item in items:
-        probe.append(item["id"])
-        probe.append(item.get("link_key") or item["id"])
-    scores = r.zmscore(SEEN, probe)
+    scores = r.zmscore(SEEN, [seen_key(item) for item in items])
     out, batch_seen = [], set()
-    for i, item in enumerate(items):
-        id_seen, link_seen = scores[2 * i] is not None, scores[2 * i + 1] is not None
-        marks = {item["id"], item.get("link_key")}
-        if id_seen or link_seen or marks & batch_seen:
+    for item, score in zip(items, scores, strict=True):
+        key = seen_key(item)
+        if score is not None or key in batch_seen:
             continue
-        batch_seen |= {m for m in marks if m}
+        batch_seen.add(key)
         out.append(item)
     return out
 
 
 def mark_seen(r: redis.Redis, items: list[dict], now: float | None = None) -> None:
     now = now or time.time()
-    members = {}
-    for item in items:
-        members[item["id"]] = now
-        if item.get("link_key"):
-            members[item["link_key"]] = now
-    if members:
-        r.zadd(SEEN, members, nx=True)
+    if items:
+        r.zadd(SEEN, {seen_key(item): now for item in items}, nx=True)
 
 
 def ingest(r: redis.Redis, items: list[dict], via: str) -> int:
