@@ -65,9 +65,10 @@ class Ledger:
 
     # ---------- writing ----------
 
-    def apply(self, item: dict, index: int, event: dict) -> dict | None:
+    def apply(self, item: dict, index: int, event: dict) -> dict:
         """Record one event of one item. Returns what changed: {"kind": new|confirmed|retracted, "change": {...}}
-        for captures/withdrawals and denials, {"kind": "event"} for other statuses, or None when already applied."""
+        for captures/withdrawals and denials, {"kind": "event"} for other statuses. Applying the same (item, event)
+        again changes nothing and returns the first outcome, marked "repeat"."""
         pk = place_key(event["place"])
         uid = f"{item['id']}:{index}"
         record = {
@@ -79,20 +80,36 @@ class Ledger:
                          "outlet": item.get("outlet") or item.get("source", ""), "source": item.get("source", "")},
         }
         with self.r.lock(keys.k("lock", "place", pk), timeout=30, blocking_timeout=30):
-            if not self.r.hsetnx(_k(pk, "ev"), uid, json.dumps(record)):
-                return None  # replayed or retried: already in the ledger
-            pipe = self.r.pipeline()
-            pipe.zadd(_k(pk, "events"), {uid: record["t"]})
-            pipe.hset(_k(pk), mapping={"place": json.dumps(event["place"]), "updated": time.time()})
-            pipe.zadd(keys.k("places"), {pk: time.time()})
-            pipe.execute()
+            done = self.r.hget(_k(pk, "outcome"), uid)
+            if done is not None:
+                # Applied before (a retried or replayed job): hand back the same outcome so the caller can finish
+                # what a crash may have interrupted (raising the alert, queueing its delivery); both are idempotent.
+                stored = json.loads(done)
+                change = self._change(pk, stored["change"]) if stored["change"] else None
+                self._refresh_state(pk)
+                return {"kind": stored["kind"], "record": record, "place_key": pk, "change": change, "repeat": True}
             outcome = {"kind": "event", "record": record, "place_key": pk, "change": None}
             if record["status"] in CHANGE_STATUSES:
                 outcome.update(self._link_change(pk, record))
             elif record["status"] == "held" and record["to"]:
                 outcome.update(self._reversal(pk, record))
+            # One transaction: the event, the change it affects and the outcome are written together or not at all.
+            pipe = self.r.pipeline(transaction=True)
+            pipe.hset(_k(pk, "ev"), uid, json.dumps(record))
+            pipe.zadd(_k(pk, "events"), {uid: record["t"]})
+            pipe.hset(_k(pk), mapping={"place": json.dumps(event["place"]), "updated": time.time()})
+            pipe.zadd(keys.k("places"), {pk: time.time()})
+            if outcome["change"] is not None:
+                pipe.hset(_k(pk, "changes"), outcome["change"]["id"], json.dumps(outcome["change"]))
+            pipe.hset(_k(pk, "outcome"), uid, json.dumps({"kind": outcome["kind"],
+                                                           "change": (outcome["change"] or {}).get("id")}))
+            pipe.execute()
             self._refresh_state(pk)
             return outcome
+
+    def _change(self, pk: str, cid: str) -> dict | None:
+        raw = self.r.hget(_k(pk, "changes"), cid)
+        return json.loads(raw) if raw else None
 
     def _link_change(self, pk: str, record: dict) -> dict:
         changes = {c["id"]: c for c in self.changes(pk)}
@@ -107,7 +124,10 @@ class Ledger:
         if match is None:
             if denied:
                 return {"kind": "event"}  # a denial of something never reported: keep it in the timeline only
-            cid = hashlib.sha1(f"{pk}|{record['status']}|{_actor_id(record['to'])}|{record['uid']}".encode()).hexdigest()[:16]
+            # The id depends on what changed and when, not on which report came first: a replay in another order
+            # (or after a crash) finds the same change, and so the same alert.
+            day = time.strftime("%Y-%m-%d", time.gmtime(record["t"]))
+            cid = hashlib.sha1(f"{pk}|{record['status']}|{_actor_id(record['to'])}|{day}".encode()).hexdigest()[:16]
             match = {"id": cid, "place_key": pk, "status": record["status"], "to": record["to"], "from": record["from"],
                      "t": record["t"], "when": record["when"], "recent": record["recent"], "sources": {},
                      "denials": {}, "certainty": "claimed", "retracted": False, "first_uid": record["uid"]}
@@ -128,7 +148,6 @@ class Ledger:
                 match["certainty"] = "confirmed"
             if kind is None and before == "claimed" and match["certainty"] == "confirmed" and not match["retracted"]:
                 kind = "confirmed"
-        self.r.hset(_k(pk, "changes"), match["id"], json.dumps(match))
         return {"kind": kind or "event", "change": match}
 
     def _reversal(self, pk: str, record: dict) -> dict:
@@ -142,7 +161,6 @@ class Ledger:
             if not _compatible(change["to"], record["to"]) and change["from"] and _compatible(change["from"], record["to"]):
                 change["retracted"] = True
                 change["denials"][source] = record["uid"]
-                self.r.hset(_k(pk, "changes"), change["id"], json.dumps(change))
                 return {"kind": "retracted", "change": change}
             break
         return {}

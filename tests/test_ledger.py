@@ -35,7 +35,8 @@ def test_applying_twice_is_a_no_op(r):
     ledger = Ledger(r)
     first = ledger.apply(item("a", "2017-03-02", "one.example"), 0, event("captured", GOV, IS, "2017-03-02"))
     again = ledger.apply(item("a", "2017-03-02", "one.example"), 0, event("captured", GOV, IS, "2017-03-02"))
-    assert first["kind"] == "new" and again is None
+    assert first["kind"] == "new" and again["kind"] == "new" and again["repeat"]
+    assert again["change"]["id"] == first["change"]["id"] and again["change"]["sources"] == {"one.example": "a:0"}
     assert len(ledger.timeline(place_key(PALMYRA))) == 1
 
 

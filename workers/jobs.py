@@ -8,6 +8,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import redis
 from rq import Queue, Retry
 
 from monitor import keys, logs, runtime
@@ -52,6 +53,8 @@ def process_batch(items: list[dict]) -> dict:
     pipe.hincrby(keys.k("stats"), "items_processed", len(items) - len(failed))
     pipe.hincrbyfloat(keys.k("stats"), "extract_seconds", elapsed)
     pipe.execute()
+    log.info("batch_processed", items=len(items), first=items[0]["id"] if items else None, events=counts["events"],
+             alerts=counts["alerts"], failed=len(failed), seconds=round(elapsed, 3))
     if failed:
         counts["failed"] = len(failed)
         raise RuntimeError(f"{len(failed)} item(s) failed and will be retried: {', '.join(failed[:5])}")
@@ -70,9 +73,7 @@ def process_item(rt: runtime.Runtime, item: dict, sink: Callable[[dict], None] |
     result = rt.extractor.extract({"id": item["id"], "published": item.get("published"), "title": title, "text": text})
     raised = 0
     for index, event in enumerate(result["events"]):
-        outcome = rt.ledger.apply(item, index, event)
-        if outcome:
-            raised += evaluate(rt, outcome, sink)
+        raised += evaluate(rt, rt.ledger.apply(item, index, event), sink)
     return len(result["events"]), raised
 
 
@@ -109,18 +110,22 @@ def evaluate(rt: runtime.Runtime, outcome: dict, sink: Callable[[dict], None] | 
                 if kind == "retracted":
                     continue
                 this_kind = "new"
-                if rt.alerts.quiet(watch, rule):
+                if not outcome.get("repeat") and rt.alerts.quiet(watch, rule):
                     continue
+            elif outcome.get("repeat") and existing["revision"] > REVISION.get(kind, 1):
+                this_kind = existing["kind"]  # replaying an older outcome: re-queue the newest revision only
             alert = build_alert(aid, this_kind, outcome, watch, rule, rt.ledger)
             if existing is None and kind == "confirmed":
                 alert["certainty"] = "confirmed"
             if rt.alerts.save(alert):
                 stored += 1
-                if sink is not None:
-                    sink(alert)
-                else:
-                    enqueue_deliveries(rt, alert, rule.channels or list(rt.channels))
                 log.info("alert_raised", alert=aid, kind=this_kind, place=alert["place"]["name"], status=alert["status"])
+            elif sink is not None or not outcome.get("repeat"):
+                continue
+            if sink is not None:
+                sink(alert)
+            else:  # also on a repeat: a crash may have come between saving the alert and queueing its delivery
+                enqueue_deliveries(rt, alert, rule.channels or list(rt.channels))
     return stored
 
 
@@ -128,11 +133,13 @@ def enqueue_deliveries(rt: runtime.Runtime, alert: dict, channels: list[str]) ->
     queue = Queue(keys.QUEUE_ALERTS, connection=rt.r)
     for name in channels:
         guard = keys.k("dq", alert["id"], alert["revision"], name)
-        if not rt.r.set(guard, "1", nx=True, ex=7 * 86400):
+        if rt.r.exists(guard):
             continue  # already queued by an earlier run of this job
+        # Queue first, then mark: a crash in between queues it twice (deliver() sends once), never zero times.
         queue.enqueue("workers.jobs.deliver", alert["id"], alert["revision"], name,
                       retry=Retry(max=5, interval=[2, 10, 60, 300, 1800]), result_ttl=0, failure_ttl=7 * 86400,
                       job_timeout=60, description=f"deliver {alert['id']} r{alert['revision']} to {name}")
+        rt.r.set(guard, "1", ex=7 * 86400)
 
 
 def deliver(aid: str, revision: int, channel_name: str) -> str:
@@ -149,16 +156,46 @@ def deliver(aid: str, revision: int, channel_name: str) -> str:
     if alert["revision"] != revision:  # a later revision superseded this one before it went out
         alert = {**alert, "kind": next(k for k, v in REVISION.items() if v == revision), "revision": revision} \
             if revision in REVISION.values() else alert
+    # One sender at a time per delivery: a job requeued while its first run is still alive must not send twice.
+    sending = keys.k("sending", aid, revision, channel_name)
+    deadline = time.time() + 25
+    while not rt.r.set(sending, "1", nx=True, ex=20):  # longer than any send (channel timeouts are 10-15 s)
+        if rt.r.exists(mark):
+            return "already delivered"
+        if time.time() > deadline:
+            raise DeliveryError("another worker kept this delivery locked; retrying later")
+        time.sleep(0.2)  # another run of this job is sending (or died sending): wait for it or for its lock to lapse
+    if rt.r.exists(mark):
+        rt.r.delete(sending)
+        return "already delivered"
     try:
         SENDERS[channel.type](channel.options, alert)
     except DeliveryError as error:
+        rt.r.delete(sending)
         rt.r.zadd(FAILURES, {json.dumps({"alert": aid, "revision": revision, "channel": channel_name,
                                          "error": str(error), "at": time.time()}): time.time()})
         rt.r.zremrangebyrank(FAILURES, 0, -1001)
         rt.r.hincrby(keys.k("stats"), "alerts_failed", 1)
         log.warning("delivery_failed", alert=aid, channel=channel_name, error=str(error))
         raise
-    rt.r.set(mark, "1", ex=30 * 86400)  # a key with a TTL, not a set that grows forever
+    _record_delivered(rt, mark, sending)
     rt.r.hincrby(keys.k("stats"), "alerts_sent", 1)
     log.info("alert_delivered", alert=aid, revision=revision, channel=channel_name)
     return "delivered"
+
+
+def _record_delivered(rt: runtime.Runtime, mark: str, sending: str, patience_s: float = 60.0) -> None:
+    """Remember the delivery. If Redis is down right now (restarting), wait for it: giving up here would make the
+    retry send the alert a second time."""
+    deadline = time.time() + patience_s
+    while True:
+        try:
+            pipe = rt.r.pipeline()
+            pipe.set(mark, "1", ex=30 * 86400)  # a key with a TTL, not a set that grows forever
+            pipe.delete(sending)
+            pipe.execute()
+            return
+        except (redis.ConnectionError, redis.TimeoutError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
