@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock demo clean
+.PHONY: run test bench chaos lint lock demo clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/poller.py
+	$(BIN)/python bench/pipeline.py
+
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor workers tests bench

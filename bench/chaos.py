@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -305,7 +304,8 @@ def soak(total: int) -> None:
                 time.sleep(0.05)
             if start % 100_000 == 0:
                 print(f"{start:,} items in, {r.info('memory')['used_memory'] / 1e6:.0f} MB", flush=True)
-        while Queue(keys.QUEUE_ITEMS, connection=r).count or StartedJobRegistry(queue=Queue(keys.QUEUE_ITEMS, connection=r)).count:
+        items_queue = Queue(keys.QUEUE_ITEMS, connection=r)
+        while items_queue.count or StartedJobRegistry(queue=items_queue).count:
             time.sleep(0.5)
         used = r.info("memory")["used_memory"] - base
         print(f"soak: {total:,} items in {time.time() - started:.0f} s; Redis grew by {used / 1e6:.1f} MB, "

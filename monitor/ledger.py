@@ -74,7 +74,7 @@ class Ledger:
         record = {
             "uid": uid, "item": item["id"], "place": event["place"], "status": event["status"], "to": event.get("to"),
             "from": event.get("from"), "certainty": event.get("certainty", "asserted"), "when": event.get("when"),
-            "recent": event.get("recent", True), "published": item.get("published"),
+            "recent": event.get("recent", True), "published": item.get("published"), "seen_at": item.get("seen_at"),
             "t": event_time(event.get("when"), item.get("published")),
             "evidence": {"text": (event.get("evidence") or {}).get("text", ""), "link": item.get("link", ""),
                          "outlet": item.get("outlet") or item.get("source", ""), "source": item.get("source", "")},

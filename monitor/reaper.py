@@ -66,7 +66,8 @@ def _second_sighting(r: redis.Redis, job_id: str, grace_s: float) -> bool:
 def _rescue_orphans(r: redis.Redis, queue: Queue, grace_s: float) -> int:
     """A worker listening on several queues takes a job with BLPOP; killed before it registers the job as started,
     it leaves a job that is 'queued' but in no list at all. Find such jobs and put them back."""
-    listed = {j.decode() for j in r.lrange(queue.key, 0, -1)} | {j.decode() for j in r.lrange(queue.intermediate_queue_key, 0, -1)}
+    listed = {j.decode() for j in r.lrange(queue.key, 0, -1)}
+    listed |= {j.decode() for j in r.lrange(queue.intermediate_queue_key, 0, -1)}
     started = {e.decode().split(":")[0] for e in r.zrange(queue.started_job_registry.key, 0, -1)}
     rescued = 0
     for key in r.scan_iter(match="rq:job:*", count=1000):

@@ -69,7 +69,7 @@ def build_alert(aid: str, kind: str, outcome: dict, watch: Watch, rule: Rule, le
         "certainty": "denied" if kind == "retracted" else (change or {}).get("certainty", record["certainty"]),
         "when": (change or record).get("when"), "published": record["published"],
         "previous": {"holder": previous["holder"], "since": previous["since"]},
-        "evidence": evidence, "raised_at": time.time(),
+        "evidence": evidence, "raised_at": time.time(), "seen_at": record.get("seen_at"),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from monitor.notify.webhook import verify
@@ -21,7 +22,7 @@ class WebhookReceiver:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k: v for k, v in self.headers.items()}
-                receiver.received.append({"headers": headers, "body": json.loads(body),
+                receiver.received.append({"headers": headers, "body": json.loads(body), "at": time.time(),
                                           "valid": verify(receiver.secret, headers, body)})
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")

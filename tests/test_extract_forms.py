@@ -295,3 +295,9 @@ def test_evidence_offsets_point_into_the_text(ex):
     text = "Markets fell. Then government forces captured Saraqib on Monday."
     e = one(ex, text)
     assert text[e["evidence"]["start"]:e["evidence"]["end"]] == e["evidence"]["text"]
+
+
+def test_a_named_victory_says_who_holds_it_now(ex):
+    e = one(ex, "The militants were driven from western Mosul in June, the army's biggest victory of the year.",
+            published="2024-08-01")
+    assert e["status"] == "captured" and e["to"]["mention"] == "army" and e["place"]["name"] == "western Mosul"

@@ -85,7 +85,8 @@ def test_feed_parser_raises_only_feed_parse_error(body):
 def test_feed_items_with_hostile_fields(title, link, body):
     from xml.sax.saxutils import escape
     doc = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>{escape(title)}</title>'
-           f"<link>{escape(link)}</link><description>{escape(body)}</description></item></channel></rss>").encode("utf-8", "surrogatepass")
+           f"<link>{escape(link)}</link><description>{escape(body)}</description></item></channel></rss>"
+           ).encode("utf-8", "surrogatepass")
     try:
         info, items = parser.parse(doc, "http://x/feed")
     except parser.FeedParseError:

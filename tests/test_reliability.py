@@ -79,7 +79,7 @@ def test_poison_item_is_dead_lettered_and_does_not_block_its_batch(make_runtime)
     items = [{"id": "good1", "title": "Rebels seized Kidal", "text": "", "published": "2024-05-02", "link": "https://a/1"},
              {"id": "bad", "title": "x", "text": "", "published": "2024-05-02", "link": "https://a/2"},
              {"id": "good2", "title": "Calm day", "text": "", "published": "2024-05-02", "link": "https://a/3"}]
-    for attempt in range(MAX_ITEM_ATTEMPTS - 1):
+    for _attempt in range(MAX_ITEM_ATTEMPTS - 1):
         with pytest.raises(RuntimeError, match="1 item"):
             process_batch(items)  # RQ retries the batch; the good items are already applied and skip
     result = process_batch(items)

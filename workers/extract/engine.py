@@ -250,10 +250,16 @@ class Extractor:
             status = "captured" if status == "withdrew" else status
         if status == "withdrew":
             successor = _SUCCESSOR.match(s, cand.phrase.end)
+            victor = _VICTOR.match(s, cand.phrase.end)
             if successor:
                 holder = next((x for x in mentions if x.start >= successor.end() and x.start - successor.end() < 12), None)
                 if holder is not None:
                     status, to = "captured", self._actor_out(holder, ctx)
+            elif victor:  # "driven from X in December, the government's biggest victory": the winner holds it
+                side = self.actors.generic_side(victor.group("who")) or "state"
+                winner = ActorMention(victor.start("who"), victor.end("who"), victor.group("who"),
+                                      self.actors.lookup(victor.group("who")), side)
+                status, to = "captured", self._actor_out(winner, ctx)
         if status == "captured" and to is None and rule.subject_role != "from" and ctx.last_agent \
                 and not any(x.end <= m.start("trig") for x in mentions):
             to = ctx.last_agent  # "they had taken full control of X", "the locations recovered include X"
@@ -431,6 +437,10 @@ _MODIFIED_HEADS = frozenset(
 
 _SUCCESSOR = re.compile(r"[^.;]{0,80}?\b(?:followed\s+by\s+(?:an?\s+)?(?:occupation|takeover|deployment|arrival)\s+by|"
                         r"replaced\s+by|handed\s+(?:\w+\s+)?over\s+to|taken\s+over\s+by)\s+(?:the\s+)?", re.I)
+
+
+_VICTOR = re.compile(r"[^.;]{0,60}?,\s+(?:the|a|an)\s+(?P<who>[\w\- ]{2,40}?)['’]s\s+(?:\w+\s+){0,2}"
+                     r"(?:victory|win|triumph)\b", re.I)
 
 
 def _armed_subject(sentence: str, mentions: list[ActorMention], trig_start: int) -> bool:
