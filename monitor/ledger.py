@@ -86,7 +86,6 @@ class Ledger:
                 # what a crash may have interrupted (raising the alert, queueing its delivery); both are idempotent.
                 stored = json.loads(done)
                 change = self._change(pk, stored["change"]) if stored["change"] else None
-                self._refresh_state(pk)
                 return {"kind": stored["kind"], "record": record, "place_key": pk, "change": change, "repeat": True}
             outcome = {"kind": "event", "record": record, "place_key": pk, "change": None}
             if record["status"] in CHANGE_STATUSES:
@@ -104,7 +103,6 @@ class Ledger:
             pipe.hset(_k(pk, "outcome"), uid, json.dumps({"kind": outcome["kind"],
                                                            "change": (outcome["change"] or {}).get("id")}))
             pipe.execute()
-            self._refresh_state(pk)
             return outcome
 
     def _change(self, pk: str, cid: str) -> dict | None:
@@ -179,8 +177,8 @@ class Ledger:
         return [json.loads(x) for x in raw if x]
 
     def state(self, pk: str) -> dict:
-        raw = self.r.hget(_k(pk), "state")
-        return json.loads(raw) if raw else {"holder": None, "state": "unknown", "since": None, "sources": []}
+        """Derived when read, not stored on every write: places are read far less often than they are written."""
+        return derive_state(self.timeline(pk), self.changes(pk))
 
     def place(self, pk: str) -> dict | None:
         raw = self.r.hget(_k(pk), "place")
@@ -200,8 +198,6 @@ class Ledger:
                 found.append(pk)
         return found
 
-    def _refresh_state(self, pk: str) -> None:
-        self.r.hset(_k(pk), "state", json.dumps(derive_state(self.timeline(pk), self.changes(pk))))
 
 
 def _compatible(a: dict | None, b: dict | None) -> bool:
