@@ -80,8 +80,20 @@ def _actor_text(actor: dict | None) -> str:
     return name if not mention or mention == name else f"{name} ({mention})"
 
 
+def feed_down_notice(url: str, name: str, errors: int, error: str, at: float) -> dict:
+    """A feed-health notice shaped like an alert, so every channel can send it (status "feed_down")."""
+    nid = "feed-" + hashlib.sha1(f"{url}|{int(at // 3600)}".encode()).hexdigest()[:12]
+    return {"id": nid, "kind": "new", "revision": 1, "rule": "feed health", "watch": "", "status": "feed_down",
+            "place": {"name": name or url, "mention": None, "geonameid": None, "country": None, "lat": None, "lon": None},
+            "to": None, "from": None, "certainty": "asserted", "when": None, "published": None, "previous": {},
+            "evidence": [{"text": f"{errors} consecutive errors; last: {error}", "link": url, "outlet": name, "source": url,
+                          "certainty": "asserted", "published": None}], "raised_at": at, "seen_at": None}
+
+
 def render_text(alert: dict) -> str:
     """The plain-text form used by console, email and chat channels."""
+    if alert["status"] == "feed_down":
+        return f"FEED DOWN: {alert['place']['name']} — {alert['evidence'][0]['text']} ({alert['evidence'][0]['link']})"
     place = alert["place"]
     where = place["name"] + (f" ({place['mention']})" if place.get("mention") and place["mention"] != place["name"] else "")
     coords = f" [{place['lat']:.3f}, {place['lon']:.3f}]" if place.get("lat") is not None else ""

@@ -128,3 +128,27 @@ def test_private_addresses_refused_unless_allowed(r, server):
     asyncio.run(go())
     feed = state.get(r, server.url("/ok"))
     assert "private/loopback" in feed["last_error"]
+
+
+def test_feed_down_notice_after_n_errors_reaches_the_channels(make_runtime, server, tmp_path):
+    from rq import SimpleWorker
+
+    from monitor.config import Channel
+    rt = make_runtime(channels=[Channel("log", "file", {"path": str(tmp_path / "n.jsonl")})])
+    url = server.url("/500")
+    state.add(rt.r, url)
+    settings = PollerSettings(allow_private=True, timeout=2, alert_after_errors=2)
+
+    async def go() -> None:
+        async with Poller(rt.r, settings) as poller:
+            await poller.poll_all()
+
+    for _ in range(3):
+        asyncio.run(go())
+    queue = Queue(keys.QUEUE_ALERTS, connection=rt.r)
+    SimpleWorker([queue], connection=rt.r).work(burst=True, logging_level="WARNING")
+    SimpleWorker([queue], connection=rt.r).work(burst=True, logging_level="WARNING")
+    lines = (tmp_path / "n.jsonl").read_text().splitlines()
+    assert len(lines) == 1  # at the second error, not again at the third
+    notice = __import__("json").loads(lines[0])
+    assert notice["status"] == "feed_down" and "HTTP 500" in notice["evidence"][0]["text"]

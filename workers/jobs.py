@@ -199,3 +199,11 @@ def _record_delivered(rt: runtime.Runtime, mark: str, sending: str, patience_s: 
             if time.time() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def send_notice(notice: dict) -> int:
+    """Store a feed-health notice and queue it to every channel (once per channel, like an alert revision)."""
+    rt = runtime.get()
+    rt.alerts.save(notice)
+    enqueue_deliveries(rt, notice, list(rt.channels))
+    return len(rt.channels)

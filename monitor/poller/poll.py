@@ -221,9 +221,7 @@ class Poller:
                 wait = max(wait, min(86400.0, result.retry_after))
             log.warning("feed_error", feed=feed["url"], error=error, consecutive=feed["errors"], retry_in_s=round(wait))
             if s.alert_after_errors and feed["errors"] == s.alert_after_errors:
-                notice = {"feed": feed["url"], "errors": feed["errors"], "last_error": error, "at": now}
-                self.r.xadd(keys.k("notices"), {"notice": json.dumps(notice)}, maxlen=1000, approximate=True)
-                log.error("feed_down", feed=feed["url"], consecutive=feed["errors"], error=error)
+                self._feed_down(feed, error, now)
         else:
             feed["errors"] = 0
             feed["last_ok"] = now
@@ -256,6 +254,16 @@ class Poller:
         if error:
             pipe.hincrby(STATS, "feed_errors", 1)
         pipe.execute()
+
+    def _feed_down(self, feed: dict, error: str, now: float) -> None:
+        """N errors in a row: record a notice and have the workers send it to every channel, like an alert."""
+        from monitor.rules import feed_down_notice
+
+        notice = feed_down_notice(feed["url"], feed.get("name") or feed.get("title") or "", feed["errors"], error, now)
+        self.r.xadd(keys.k("notices"), {"notice": json.dumps(notice)}, maxlen=1000, approximate=True)
+        Queue(keys.QUEUE_ALERTS, connection=self.r).enqueue("workers.jobs.send_notice", notice, result_ttl=0,
+                                                            retry=Retry(max=3, interval=[5, 30, 120]))
+        log.error("feed_down", feed=feed["url"], consecutive=feed["errors"], error=error)
 
     def _move(self, feed: dict, new_url: str) -> None:
         """A permanent redirect: the feed lives at its new address from now on."""
