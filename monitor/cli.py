@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from monitor import __version__, logs
@@ -163,18 +160,6 @@ def export_config_env(args: argparse.Namespace) -> None:
     path = config_mod.find_path(args.config)
     if path:
         os.environ["PLACEWATCH_CONFIG"] = str(Path(path).resolve())
-
-
-def run_async(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
-def now() -> float:
-    return time.time()
-
-
-def dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 if __name__ == "__main__":

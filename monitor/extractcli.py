@@ -7,21 +7,15 @@ import json
 import sys
 from pathlib import Path
 
+from monitor import jsonl
+
 
 def _documents(args: argparse.Namespace):  # noqa: ANN202 - a generator of dicts
     if args.input:
-        with open(args.input, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = json.loads(line)
-                except json.JSONDecodeError as error:
-                    sys.stderr.write(f"placewatch: {args.input}:{number}: not JSON ({error.msg}); skipped\n")
-                    continue
-                if not isinstance(doc, dict):
-                    sys.stderr.write(f"placewatch: {args.input}:{number}: not a JSON object; skipped\n")
-                    continue
+        for number, doc, problem in jsonl.read(args.input):
+            if problem:
+                sys.stderr.write(f"placewatch: {args.input}:{number}: {problem}; skipped\n")
+            else:
                 yield doc
         return
     source = args.source

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import config as config_mod
-from monitor import redisconn, runtime
+from monitor import jsonl, redisconn, runtime
 from monitor.poller import ids
 from monitor.rules import render_text
 from monitor.watch import AllPlaces, WatchError, WatchList, parse_spec, resolve
@@ -30,17 +30,10 @@ def _published_key(doc: dict) -> float:
 
 def load_documents(path: str) -> list[dict]:
     docs = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise SystemExit(f"placewatch replay: {path}:{number}: not JSON ({error.msg})") from None
-            if not isinstance(doc, dict) or not (doc.get("text") or doc.get("title")):
-                raise SystemExit(f"placewatch replay: {path}:{number}: needs an object with text or title")
-            docs.append(doc)
+    for number, doc, problem in jsonl.read(path):
+        if problem or not (doc.get("text") or doc.get("title")):
+            raise SystemExit(f"placewatch replay: {path}:{number}: {problem or 'needs an object with text or title'}")
+        docs.append(doc)
     return sorted(docs, key=_published_key)
 
 

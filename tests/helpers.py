@@ -10,21 +10,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from monitor.notify.webhook import verify
 
 
-class WebhookReceiver:
-    """Records every POST; `valid` says whether its signature verified with the shared secret."""
+class PostRecorder:
+    """A real HTTP server on 127.0.0.1 that answers every POST with `status` and hands (headers, body) to record()."""
 
-    def __init__(self, secret: str, status: int = 200) -> None:
-        self.secret, self.status = secret, status
-        self.received: list[dict] = []
-        receiver = self
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {k: v for k, v in self.headers.items()}
-                receiver.received.append({"headers": headers, "body": json.loads(body), "at": time.time(),
-                                          "valid": verify(receiver.secret, headers, body)})
-                self.send_response(receiver.status)
+                server.record({k: v for k, v in self.headers.items()}, body)
+                self.send_response(server.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -34,13 +31,33 @@ class WebhookReceiver:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
+    def record(self, headers: dict, body: bytes) -> None:
+        raise NotImplementedError
+
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+    def port(self) -> int:
+        return self.httpd.server_address[1]
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class WebhookReceiver(PostRecorder):
+    """Records every POST; `valid` says whether its signature verified with the shared secret."""
+
+    def __init__(self, secret: str, status: int = 200) -> None:
+        self.secret = secret
+        self.received: list[dict] = []
+        super().__init__(status)
+
+    def record(self, headers: dict, body: bytes) -> None:
+        self.received.append({"headers": headers, "body": json.loads(body), "at": time.time(),
+                              "valid": verify(self.secret, headers, body)})
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
 
 def rss(items: list[dict], title: str = "Test feed") -> str:

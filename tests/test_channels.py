@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,7 +15,7 @@ from monitor import keys
 from monitor.config import Channel, Rule
 from monitor.notify import SENDERS, DeliveryError
 from monitor.status import collect
-from tests.helpers import WebhookReceiver
+from tests.helpers import PostRecorder, WebhookReceiver
 from workers.jobs import enqueue_deliveries
 
 ALERT = {
@@ -55,33 +53,15 @@ def smtp():
     controller.stop()
 
 
-class JsonReceiver:
+class JsonReceiver(PostRecorder):
     """A plain HTTP endpoint that records JSON bodies (Apprise's json:// posts here)."""
 
     def __init__(self, status: int = 200) -> None:
         self.bodies: list[dict] = []
-        receiver = self
+        super().__init__(status)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def port(self) -> int:
-        return self.httpd.server_address[1]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def record(self, headers: dict, body: bytes) -> None:
+        self.bodies.append(json.loads(body))
 
 
 def test_email_reaches_a_real_smtp_server(smtp):

@@ -10,7 +10,6 @@ import json
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -25,7 +24,7 @@ from monitor.opml import OPMLError, parse, render
 from monitor.poller import parser, state
 from monitor.poller.poll import LEASE_SECONDS, Poller, ingest, publisher_interval
 from monitor.poller.websub import WebSub
-from tests.helpers import rss
+from tests.helpers import PostRecorder, rss
 
 SETTINGS = PollerSettings(allow_private=True, timeout=3)
 
@@ -105,31 +104,20 @@ def test_opml_round_trip_and_hostile_opml():
         parse(b"<opml><body>")
 
 
-class Hub:
-    """A small WebSub hub on 127.0.0.1 (a stand-in for a public hub, which cannot be reached from here): it takes a
-    subscription, checks intent against the callback, then pushes signed content."""
+class Hub(PostRecorder):
+    """A small WebSub hub on 127.0.0.1 (a stand-in for a public hub, which cannot be reached from here): it records
+    subscription requests; the test then plays the hub's intent check and signed pushes against our callback."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
-        hub = self
+        super().__init__(status=202)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["content-length"])).decode()))
-                hub.requests.append(form)
-                self.send_response(202)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def record(self, headers: dict, body: bytes) -> None:
+        self.requests.append(dict(urllib.parse.parse_qsl(body.decode())))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        return f"http://127.0.0.1:{self.port}/"
 
 
 def test_websub_subscribe_verify_push_and_renew(r, redis_url):

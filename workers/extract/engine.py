@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -560,6 +559,3 @@ def extract_document(doc: dict, explain: bool = False) -> dict:
         _default = Extractor()
     return _default.extract(doc, explain=explain)
 
-
-def log_odds(p: float) -> float:  # kept small and pure for calibration experiments
-    return math.log(p / (1 - p))

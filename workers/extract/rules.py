@@ -234,6 +234,3 @@ RULES: list[Rule] = [
         confidence=0.7),
 ]
 
-
-def rules_by_name() -> dict[str, Rule]:
-    return {rule.name: rule for rule in RULES}
