@@ -348,6 +348,8 @@ def main() -> None:
     print(f"ledgers identical: {same_ledger}")
     if missing:
         print(f"missing alert revisions: {sorted(missing)[:10]}")
+    if duplicates:
+        print(f"duplicated alert revisions: {sorted(k for k, n in delivered.items() if n > 1)[:10]}")
     if not same_ledger:
         diff = [k for k in set(clean["ledger"]) | set(chaos["ledger"]) if clean["ledger"].get(k) != chaos["ledger"].get(k)]
         print(f"ledger differences at: {diff[:10]}")

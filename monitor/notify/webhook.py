@@ -13,6 +13,16 @@ import httpx
 from monitor.notify.errors import DeliveryError
 
 TOLERANCE_S = 300
+_CLIENT: httpx.Client | None = None
+
+
+def _client() -> httpx.Client:
+    """One keep-alive client per worker process: a warm connection makes the send (and so the window in which a
+    crash would make a retry send it again) several times shorter."""
+    global _CLIENT
+    if _CLIENT is None:
+        _CLIENT = httpx.Client(follow_redirects=False)
+    return _CLIENT
 
 
 def secret_bytes(secret: str) -> bytes:
@@ -50,7 +60,7 @@ def send(options: dict, alert: dict) -> None:
     if options.get("secret"):
         headers["webhook-signature"] = sign(options["secret"], msg_id, ts, body)
     try:
-        response = httpx.post(options["url"], content=body, headers=headers, timeout=float(options.get("timeout", 10)))
+        response = _client().post(options["url"], content=body, headers=headers, timeout=float(options.get("timeout", 10)))
     except httpx.HTTPError as error:
         raise DeliveryError(f"webhook POST failed: {type(error).__name__}") from None
     if not 200 <= response.status_code < 300:
