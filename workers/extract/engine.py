@@ -24,6 +24,7 @@ from workers.extract.sentences import Sentence, split_document
 # Every word that can start a trigger; a text without any of them says nothing about control.
 _ALL_ANCHORS = frozenset().union(*(r.anchors or () for r in RULES))
 _ALWAYS = [r for r in RULES if r.anchors is None]
+_RULE_TABLE = [(rule, rule.anchors) for rule in RULES]  # computed once: the anchor sets are looked up per sentence
 _AREA_NOUNS = frozenset({"area", "district", "region", "province", "governorate", "oblast", "county", "zone", "grouping",
                          "sub-district", "subdistrict", "quarter", "neighbourhood", "neighborhood", "suburb"})
 @dataclass
@@ -204,13 +205,10 @@ class Extractor:
         claimed: list[tuple[int, int]] = []
         out: list[Candidate] = []
         words = sentence_words(sentence.text)
-        if not _ALWAYS and not _ALL_ANCHORS & words:
+        if not _ALWAYS and _ALL_ANCHORS.isdisjoint(words):
             return []
-        for rule in RULES:
-            anchors = rule.anchors
-            if anchors is not None and not anchors & words:
-                continue
-            if not rule.probe.search(sentence.text):
+        for rule, anchors in _RULE_TABLE:
+            if anchors is not None and anchors.isdisjoint(words):
                 continue
             for match in rule.finditer(sentence.text):
                 for phrase in parse_slot(sentence.text, match):

@@ -41,13 +41,13 @@ class Rule:
         """True when the place stands before the trigger ("Y was captured"): matched backwards from the trigger."""
         return self.pattern.pattern.startswith("(?P<slot>")
 
-    def finditer(self, text: str) -> list[re.Match]:
-        """Matches in text. Slot-first rules are tried only at word starts just before each trigger, not at
-        every position of the sentence (that scan dominated the cost of long articles)."""
+    def finditer(self, text: str, pos: int = 0) -> list[re.Match]:
+        """Matches in text (from pos, for rules whose trigger comes first). Slot-first rules are tried only at word
+        starts just before each trigger, not at every position of the sentence (that scan dominated long articles)."""
         if not self.slot_first:
-            return list(self.pattern.finditer(text))
+            return list(self.pattern.finditer(text, pos))
         out: list[re.Match] = []
-        for trig in self.probe.finditer(text):
+        for trig in _probe(self.pattern.pattern).finditer(text):
             lo = max(0, trig.start() - 200)
             for start in _WORD_STARTS.finditer(text, lo, trig.start()):
                 m = self.pattern.match(text, start.start())
@@ -92,9 +92,13 @@ def _anchors(probe: str) -> frozenset[str] | None:
     return _ANCHORS[probe]
 
 
+_WORD = re.compile(r"[a-z']+")
+
+
 def sentence_words(text: str) -> frozenset[str]:
     """The lower-case words of a sentence, hyphenated words split, for anchor tests."""
-    return frozenset(re.findall(r"[a-z']+", text.lower()))
+    return frozenset(_WORD.findall(text.lower()))
+
 
 
 def _probe(pattern: str) -> re.Pattern:
