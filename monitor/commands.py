@@ -69,16 +69,8 @@ def cmd_run(args: argparse.Namespace, cfg: Config) -> int:
         from monitor.api import serve_in_thread
 
         api_server = serve_in_thread(rt, cfg.api_host, cfg.api_port)
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await _poll_forever(rt, cfg, stop)
-
     try:
-        asyncio.run(main())
+        _poll_until_signal(rt, cfg)
     finally:
         log.info("placewatch_stopping")
         for child in children:
@@ -94,6 +86,18 @@ def cmd_run(args: argparse.Namespace, cfg: Config) -> int:
             api_server.should_exit = True
         log.info("placewatch_stopped")
     return 0
+
+
+def _poll_until_signal(rt: runtime.Runtime, cfg: Config) -> None:
+    """Run the poller until SIGINT or SIGTERM; the current round finishes and its items are queued first."""
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await _poll_forever(rt, cfg, stop)
+
+    asyncio.run(main())
 
 
 async def _poll_forever(rt: runtime.Runtime, cfg: Config, stop: asyncio.Event) -> None:
@@ -117,15 +121,7 @@ def cmd_poll(args: argparse.Namespace, cfg: Config) -> int:
 
     rt = _rt(cfg)
     if not args.once:
-        stop = asyncio.Event()
-
-        async def forever() -> None:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            await _poll_forever(rt, cfg, stop)
-
-        asyncio.run(forever())
+        _poll_until_signal(rt, cfg)
         return 0
     state.sync_config(rt.r, cfg.feeds)
 

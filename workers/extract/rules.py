@@ -138,6 +138,8 @@ HOLD_ACTIVE = _words("hold", "active")
 _I = "(?i:{})"  # case-insensitive trigger inside a case-sensitive pattern (names need their capitals)
 _HOLDER = r"(?P<holder>(?:[A-Z][\w'’]*\s+){0,3}[A-Za-z][\w'’]*|[a-z]+)"
 _OBJ = r"(?P<obj>[^,.;:]{2,80}?)"
+# "the port city of", "the strategic town of": a place noun introducing the slot of the held forms
+_NOUN_OF = rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?"
 
 RULES: list[Rule] = [
     # --- withdrawals named with who forced them (before the plain forms, which they contain) ---
@@ -180,7 +182,7 @@ RULES: list[Rule] = [
         rf"\s+(?:the\s+)?(?:full\s+|complete\s+)?(?P<holder>[\w\-]+\s+)?(?:control|rule)"), None, confidence=0.8),
     Rule("occupied_adjective", "held", _r(
         rf"(?<![A-Za-z])(?:(?i:the|in|of|from|into|to|across|annexed|besieged|occupied)\s+)(?P<trig>{_I.format('occupied|annexed|besieged|rebel-held')})\s+"
-        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.7),
+        rf"{_NOUN_OF}(?P<slot>{SLOT})"), None, modal=False, confidence=0.7),
     Rule("including", "captured", _r(
         rf"(?<![-‑])\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:the\s+)?control\s+(?:of|over)\s+)?"
         rf"(?:several|a\s+number\s+of|many|some|dozens\s+of|a\s+series\s+of|the|two|three|four|five|six|seven|eight|nine|ten|\d+)\s+"
@@ -201,7 +203,7 @@ RULES: list[Rule] = [
     # --- held ---
     Rule("held_adjective", "held", _r(
         rf"\b{_HOLDER}\s*[-‑–]\s*(?P<trig>{_I.format('held|controlled|occupied|run|dominated|besieged')})\s+"
-        rf"(?:(?:[a-z]+\s+){{0,2}}(?i:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?)?(?P<slot>{SLOT})"), None, modal=False, confidence=0.8),
+        rf"{_NOUN_OF}(?P<slot>{SLOT})"), None, modal=False, confidence=0.8),
     Rule("held_by", "held", _r(
         rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
         rf"(?:still\s+|now\s+|firmly\s+|largely\s+|long\s+)?(?P<trig>{_I.format('held by|controlled by|occupied by|in the hands of|under the control of|under control of')})"),
