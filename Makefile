@@ -20,9 +20,17 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/placewatch demo
 
-test: $(STAMP)
+# The dashboard tests drive Debian's Chromium; install it when it is missing (root, or sudo, on Debian/Ubuntu).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium for the dashboard tests, or set CHROMIUM=/path/to/chromium"; exit 1; }
+	$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check monitor workers tests bench
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	PLACEWATCH_CHROMIUM=$(CHROMIUM) PLACEWATCH_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python bench/extract.py

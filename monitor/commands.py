@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -31,7 +32,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         sys.stderr.write(f"placewatch: {path} exists; use --force to overwrite\n")
         return 1
-    path.write_text(config_mod.example_text(), encoding="utf-8")
+    text = config_mod.example_text().replace("__TOKEN__", secrets.token_urlsafe(24))
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)  # it holds the API token
     out(f"wrote {path}: edit its feeds, watched places and channels, then run 'placewatch --config {path} run'\n")
     return 0
 
@@ -69,6 +72,8 @@ def cmd_run(args: argparse.Namespace, cfg: Config) -> int:
         from monitor.api import serve_in_thread
 
         api_server = serve_in_thread(rt, cfg.api_host, cfg.api_port)
+        log.info("dashboard_ready", url=f"http://{cfg.api_host}:{cfg.api_port}/",
+                 writes="token from [api] in the config" if cfg.api_token else "disabled: set [api] token to allow changes")
     try:
         _poll_until_signal(rt, cfg)
     finally:

@@ -96,6 +96,7 @@ class Config:
     api_token: str | None = None
     api_protect_reads: bool = False
     public_url: str | None = None  # where hubs reach this API (WebSub callbacks); unset: no WebSub
+    tile_url: str | None = None  # map tiles under the dashboard's country shapes; unset: shapes only, no request out
 
 
 class _Checker:
@@ -168,12 +169,17 @@ def parse(text: str, path: Path | None = None, env: dict[str, str] | None = None
     cfg.areas = [a for a in raw.get("areas", []) if isinstance(a, dict)]
     api = raw.get("api", {})
     if isinstance(api, dict):
-        _known(chk, api, {"host", "port", "token", "protect_reads", "public_url"}, "api")
+        _known(chk, api, {"host", "port", "token", "protect_reads", "public_url", "tile_url"}, "api")
         cfg.api_host = chk.typed(api, "host", str, "api.host", cfg.api_host)
         cfg.api_port = chk.typed(api, "port", int, "api.port", cfg.api_port)
         cfg.api_token = chk.typed(api, "token", str, "api.token") or None
         cfg.api_protect_reads = chk.typed(api, "protect_reads", bool, "api.protect_reads", False)
         cfg.public_url = (chk.typed(api, "public_url", str, "api.public_url") or "").rstrip("/") or None
+        cfg.tile_url = chk.typed(api, "tile_url", str, "api.tile_url") or None
+        if cfg.tile_url and not (re.match(r"^https?://[^/\s]+/", cfg.tile_url)
+                                 and all(f"{{{p}}}" in cfg.tile_url for p in "zxy")):
+            chk.fail("api.tile_url", f"{cfg.tile_url!r} is not a tile URL template",
+                     'write it like "https://tile.example.org/{z}/{x}/{y}.png"')
     if chk.errors:
         raise ConfigError("\n".join(chk.errors))
     _apply_env(cfg, env)
@@ -276,15 +282,25 @@ def _parse_rules(chk: _Checker, rules: Any, cfg: Config) -> None:
                     actors=chk.typed(item, "actors", list, f"{p}.actors", []),
                     channels=chk.typed(item, "channels", list, f"{p}.channels", []),
                     quiet_minutes=chk.typed(item, "quiet_minutes", int, f"{p}.quiet_minutes", 0))
-        for status in rule.statuses:
-            if status not in STATUSES:
-                chk.fail(f"{p}.statuses", f"{status!r} is not a status", f"use some of {', '.join(STATUSES)}")
-        if rule.min_certainty not in CERTAINTIES:
-            chk.fail(f"{p}.min_certainty", f"{rule.min_certainty!r} is not a certainty", 'use "claimed" or "confirmed"')
-        for name in rule.channels:
-            if name not in channel_names:
-                chk.fail(f"{p}.channels", f"no channel is named {name!r}", f"use one of {sorted(channel_names)}")
+        for key, problem, fix in rule_problems(rule, channel_names):
+            chk.fail(f"{p}.{key}", problem, fix)
         cfg.rules.append(rule)
+
+
+def rule_problems(rule: Rule, channel_names: set[str]) -> list[tuple[str, str, str]]:
+    """(key, problem, fix) for each invalid field of a rule; shared by the config file and the HTTP API."""
+    problems = []
+    for status in rule.statuses:
+        if status not in STATUSES:
+            problems.append(("statuses", f"{status!r} is not a status", f"use some of {', '.join(STATUSES)}"))
+    if rule.min_certainty not in CERTAINTIES:
+        problems.append(("min_certainty", f"{rule.min_certainty!r} is not a certainty", 'use "claimed" or "confirmed"'))
+    for name in rule.channels:
+        if name not in channel_names:
+            problems.append(("channels", f"no channel is named {name!r}", f"use one of {sorted(channel_names)}"))
+    if rule.quiet_minutes < 0:
+        problems.append(("quiet_minutes", "must not be negative", "use 0 for no quiet period"))
+    return problems
 
 
 def _parse_poller(chk: _Checker, poller: Any, cfg: Config) -> None:

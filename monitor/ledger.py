@@ -232,3 +232,36 @@ def derive_state(timeline: list[dict], changes: list[dict]) -> dict:
         state = "contested"  # the latest reported change is also denied: both claims stand
     return {"holder": holder, "state": state, "since": since, "sources": sources,
             "changes": len([c for c in changes if not c["retracted"]])}
+
+
+def _evidence(event: dict) -> dict:
+    return {"uid": event["uid"], "status": event["status"], "certainty": event["certainty"], "when": event["when"],
+            "published": event["published"], **event["evidence"]}
+
+
+def control_periods(timeline: list[dict], changes: list[dict]) -> list[dict]:
+    """Who held the place from when to when, oldest first, each period with the reports behind it.
+
+    A period opens with a capture (or the first report that someone holds the place) and closes at the next change
+    of holder or a withdrawal. Denied and retracted reports appear in no period; the timeline still lists them."""
+    retracted = {uid for c in changes if c["retracted"] for uid in c["sources"].values()}
+    periods: list[dict] = []
+    current: dict | None = None
+    for event in timeline:
+        if event["certainty"] == "denied" or event["uid"] in retracted:
+            continue
+        status, when = event["status"], event["when"] or event["published"]
+        opens = (status in ("captured", "held") and event.get("to")) or status == "withdrew"
+        holder = event.get("to") if status != "withdrew" else None
+        same_holder = current is not None and _actor_id(current["holder"]) == _actor_id(holder)
+        if opens and not same_holder:
+            if current is not None:
+                current["until"] = when
+            current = {"holder": holder, "from": when, "until": None, "how": status, "contested": False, "evidence": []}
+            periods.append(current)
+        if current is None:
+            continue  # reports before anyone is known to hold the place (contested, anticipated)
+        if status == "contested" and event.get("recent", True):
+            current["contested"] = True
+        current["evidence"].append(_evidence(event))
+    return periods

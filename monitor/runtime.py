@@ -16,6 +16,7 @@ from monitor import config as config_mod
 from monitor import logs, redisconn
 from monitor.config import Channel, Config
 from monitor.ledger import Ledger
+from monitor.rulebook import RuleBook
 from monitor.rules import AlertStore
 from monitor.watch import WatchList, load_config_watches
 
@@ -50,6 +51,10 @@ class Runtime:
         for error in errors:
             log.error("watch_config_error", problem=error)
         return WatchList(self.r, watches)
+
+    @cached_property
+    def rules(self) -> RuleBook:
+        return RuleBook(self.r, self.config.rules)
 
     @cached_property
     def ledger(self) -> Ledger:

@@ -120,6 +120,8 @@ def parse_spec(text: str) -> WatchedPlace:
         text, _, r = text.partition("@")
         radius = float(r.lower().removesuffix("km").strip())
     if text.isdigit():
+        if not 0 < int(text) < 2**31:
+            raise ValueError(f"{text} is not a geonameid (they are whole numbers below 2147483648)")
         return WatchedPlace(geonameid=int(text), radius_km=radius)
     if text.lower().startswith("country:"):
         return WatchedPlace(country=text.split(":", 1)[1].strip().upper())

@@ -17,6 +17,8 @@ def test_chaos_short_loses_nothing_and_keeps_the_ledger():
     assert counts["lost"] == 0
     assert counts["alerts_delivered"] == counts["alerts_expected"] > 20
     assert counts["ledgers_identical"] is True
-    # A duplicate needs a SIGKILL inside the millisecond between the receiver's answer and the delivery mark;
-    # receivers dedupe on webhook-id for exactly that case. Seen in about 1 run in 10; more would be a bug.
-    assert counts["duplicates"] <= 1
+    # No alert revision reaches the receiving application twice: a worker SIGKILLed between the receiver's answer
+    # and the delivery mark makes the retry POST again, but with the same webhook-id, which Standard Webhooks
+    # receivers dedupe on (our receiver does). Such a redelivery shows in about 1 run in 7; more would be a bug.
+    assert counts["duplicates"] == 0
+    assert counts["redeliveries"] <= 1

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import redis
 from rq import Queue, Retry
 
-from monitor import keys, logs, runtime
+from monitor import keys, logs, runtime, stats
 from monitor.notify import SENDERS, DeliveryError
 from monitor.rules import REVISION, alert_id, build_alert, rule_accepts
 from workers.textclean import clean
@@ -29,9 +29,12 @@ def process_batch(items: list[dict]) -> dict:
     started = time.perf_counter()
     counts = {"items": len(items), "events": 0, "alerts": 0, "failed": 0, "dead": 0}
     failed = []
+    latencies = []
     for item in items:
         try:
+            item_started = time.perf_counter()
             events, alerts = process_item(rt, item)
+            latencies.append(time.perf_counter() - item_started)
             counts["events"] += events
             counts["alerts"] += alerts
         except Exception as error:  # noqa: BLE001 - one poison item must not block its batch
@@ -50,8 +53,8 @@ def process_batch(items: list[dict]) -> dict:
                 log.warning("item_failed", item=item["id"], error=str(error), attempts=attempts)
     elapsed = time.perf_counter() - started
     pipe = rt.r.pipeline()
-    pipe.hincrby(keys.k("stats"), "items_processed", len(items) - len(failed))
-    pipe.hincrbyfloat(keys.k("stats"), "extract_seconds", elapsed)
+    stats.count(pipe, "items_processed", len(items) - len(failed))
+    stats.observe(pipe, "extract_seconds", latencies)
     pipe.execute()
     log.info("batch_processed", items=len(items), first=items[0]["id"] if items else None, events=counts["events"],
              alerts=counts["alerts"], failed=len(failed), seconds=round(elapsed, 3))
@@ -99,7 +102,7 @@ def evaluate(rt: runtime.Runtime, outcome: dict, sink: Callable[[dict], None] | 
     watches = rt.watchlist.matching(record["place"])
     stored = 0
     for watch in watches:
-        for rule in rt.config.rules:
+        for rule in rt.rules.all():
             if not rule_accepts(rule, record["status"] if change is None else change["status"],
                                 certainty if kind != "retracted" else "confirmed", change or record):
                 continue
@@ -175,11 +178,11 @@ def deliver(aid: str, revision: int, channel_name: str) -> str:
         rt.r.zadd(FAILURES, {json.dumps({"alert": aid, "revision": revision, "channel": channel_name,
                                          "error": str(error), "at": time.time()}): time.time()})
         rt.r.zremrangebyrank(FAILURES, 0, -1001)
-        rt.r.hincrby(keys.k("stats"), "alerts_failed", 1)
+        stats.count(rt.r, "alerts_failed")
         log.warning("delivery_failed", alert=aid, channel=channel_name, error=str(error))
         raise
     _record_delivered(rt, mark, sending)
-    rt.r.hincrby(keys.k("stats"), "alerts_sent", 1)
+    stats.count(rt.r, "alerts_sent")
     log.info("alert_delivered", alert=aid, revision=revision, channel=channel_name)
     return "delivered"
 

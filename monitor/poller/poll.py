@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 import redis
 from rq import Queue, Retry
 
-from monitor import keys, logs
+from monitor import keys, logs, stats
 from monitor.config import PollerSettings
 from monitor.poller import fetcher, parser, state
 
 log = logs.get("placewatch.poller")
 SEEN = keys.k("seen")
-STATS = keys.k("stats")
 BATCH_JOB = "workers.jobs.process_batch"
 LEASE_SECONDS = 60
 # Delete a lease only if this poller still holds it.
@@ -72,7 +71,7 @@ def ingest(r: redis.Redis, items: list[dict], via: str) -> int:
             item["via"] = via
         enqueue_batch(r, fresh)  # enqueue before marking seen: a crash in between repeats, never loses
         mark_seen(r, fresh, now)
-        r.hincrby(STATS, "items_polled", len(fresh))
+        stats.count(r, "items_polled", len(fresh), now)
     return len(fresh)
 
 
@@ -252,7 +251,7 @@ class Poller:
         state.put(self.r, feed, pipe)
         pipe.zadd(state.DUE, {feed["url"]: feed["next_poll"]})
         if error:
-            pipe.hincrby(STATS, "feed_errors", 1)
+            stats.count(pipe, "feed_errors", 1, now)
         pipe.execute()
 
     def _feed_down(self, feed: dict, error: str, now: float) -> None:

@@ -182,14 +182,29 @@ class Gazetteer:
         """Close candidates for an unknown or ambiguous name: exact keys first, then prefix matches."""
         exact = [p for p, _ in self.lookup(name)]
         key = name_key(name)
-        more = self._rows("SELECT p.* FROM names n JOIN places p ON p.gid = n.gid WHERE n.key >= ? AND n.key < ? "
-                          "GROUP BY p.gid ORDER BY p.pop DESC LIMIT ?", (key[:4], key[:4] + "\uffff", limit * 4))
+        more = self._by_prefix(key[:4], limit * 4) if len(key) >= 3 else []  # shorter prefixes match too much
         seen, out = set(), []
         for place in sorted(exact, key=lambda p: -p.population) + more:
             if place.geonameid not in seen:
                 seen.add(place.geonameid)
                 out.append(place)
         return out[:limit]
+
+    def _by_prefix(self, key: str, limit: int) -> list[Place]:
+        return self._rows("SELECT p.* FROM names n JOIN places p ON p.gid = n.gid WHERE n.key >= ? AND n.key < ? "
+                          "GROUP BY p.gid ORDER BY p.pop DESC LIMIT ?", (key, key + "\uffff", limit))
+
+    def complete(self, prefix: str, limit: int = 8) -> list[tuple[Place, str]]:
+        """Places whose name or an alternate name starts with prefix, for autocomplete: main-name matches first,
+        then by population. Each comes with the name key that matched."""
+        key = name_key(prefix)
+        if len(key) < 2:
+            return []
+        rows = self.db.execute(
+            "SELECT p.*, MAX(n.main) AS main, MIN(n.key) FROM names n JOIN places p ON p.gid = n.gid "
+            "WHERE n.key >= ? AND n.key < ? GROUP BY p.gid ORDER BY main DESC, p.pop DESC LIMIT ?",
+            (key, key + "\uffff", limit)).fetchall()
+        return [(Place(*row[:7]), row[8]) for row in rows]
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
