@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 
 
 def read(path: str) -> Iterator[tuple[int, dict | None, str | None]]:
-    """(line number, object or None, problem or None) for each non-blank line of a JSONL file."""
-    with open(path, encoding="utf-8") as handle:
+    """(line number, object or None, problem or None) for each non-blank line of a JSONL file ("-": stdin).
+    A file that cannot be opened raises SystemExit with the reason."""
+    try:
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise SystemExit(f"placewatch: cannot read {path}: {error.strerror}") from None
+    with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -301,3 +301,59 @@ def test_a_named_victory_says_who_holds_it_now(ex):
     e = one(ex, "The militants were driven from western Mosul in June, the army's biggest victory of the year.",
             published="2024-08-01")
     assert e["status"] == "captured" and e["to"]["mention"] == "army" and e["place"]["name"] == "western Mosul"
+
+
+# ---------- facilities, implicit places, discourse ----------
+
+def test_facility_in_a_town_is_its_own_place_part_of_the_town(ex):
+    e = one(ex, "Insurgents overran an army outpost in Gao on Friday.")
+    assert e["status"] == "captured" and e["place"]["name"] == "army outpost in Gao"
+    assert e["place"]["geonameid"] is None and e["place"]["part_of"]  # a watch on Gao still hears of it
+
+
+def test_facility_named_only_by_common_nouns(ex):
+    e = one(ex, "Kachin fighters seized the headquarters of the regional command in Myitkyina.")
+    assert e["status"] == "captured" and e["place"]["name"] == "headquarters of the regional command"
+    assert e["place"]["part_of"] and e["place"]["country"] == "MM"
+    assert events(ex, "The government seized the initiative after the talks.") == []
+    assert events(ex, "Rebels vacated their base and moved north.") == []  # "their base": whose, where?
+
+
+def test_demonym_facility_name_is_kept_whole_but_demonym_plurals_are_no_place(ex):
+    e = one(ex, "Fighters took control of the Turkish Offices in Sirte.")
+    assert e["place"]["name"] == "Turkish Offices"
+    assert events(ex, "Syrian towns are now occupied by rebel fighters.") == []
+
+
+def test_withdrawal_without_object_refers_to_the_place_named_before_in_the_sentence(ex):
+    e = one(ex, "Shelling hit Kupiansk for weeks until the Russian troops withdrew.")
+    assert e["status"] in ("withdrew", "contested")
+    found = {x["status"]: x for x in events(ex, "Shelling hit Kupiansk for weeks until the Russian troops withdrew.")}
+    assert found["withdrew"]["place"]["mention"] == "Kupiansk" and actor_id(found["withdrew"]["from"]) == "ru-forces"
+    retreat = [x for x in events(ex, "Militants raided Damboa before they retreated to their camps near Sambisa.")
+               if x["status"] == "withdrew"]
+    assert [x["place"]["name"] for x in retreat] == ["Damboa"]  # not Sambisa, where they went
+    assert events(ex, "The Russian troops withdrew.") == []  # nothing says from where
+
+
+def test_fighting_for_control_of_a_place_is_contested_not_held(ex):
+    e = one(ex, "Fierce fighting for control of Sievierodonetsk went on all week.")
+    assert e["status"] == "contested"
+
+
+def test_holder_named_in_the_previous_sentence(ex):
+    found = events(ex, "Ethiopian troops pushed Al Shabaab out of several hamlets near Baidoa on Monday. "
+                       "The places retaken include Abaq and Dhuure.")
+    retaken = [e for e in found if e["place"]["mention"] in ("Abaq", "Dhuure")]
+    assert len(retaken) == 2 and all(e["to"] and e["to"]["mention"] == "Ethiopian troops" for e in retaken)
+
+
+def test_capitalised_generic_actor_at_sentence_start(ex):
+    e = one(ex, "Rebels seized Kidal from the Malian army.")
+    assert e["to"] is not None and "Rebels" in e["to"]["mention"]
+
+
+def test_cp1252_quotes_read_as_latin1_are_repaired(ex):
+    e = one(ex, "The army took \x93complete control\x94 of Sirte on Monday.")
+    assert e["status"] == "captured" and e["place"]["name"] == "Sirte"
+    assert "“complete control”" in e["evidence"]["text"]

@@ -16,7 +16,7 @@ STORY = Path(__file__).parent / "data" / "palmyra_story.jsonl"
 
 EXPECTED = [
     # kind, status, to, from, published, sources in the evidence
-    ("new", "captured", "islamic-state", None, "2015-05-21", ["levantwire.example"]),
+    ("new", "captured", "islamic-state", "sy-government", "2015-05-21", ["levantwire.example"]),
     ("new", "captured", "sy-government", "islamic-state", "2016-03-27", ["levantwire.example"]),
     ("new", "captured", "islamic-state", "sy-government", "2016-12-11", ["desertherald.example"]),
     ("new", "captured", "sy-government", "islamic-state", "2017-03-02", ["levantwire.example"]),

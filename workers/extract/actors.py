@@ -19,7 +19,7 @@ HEADS = (r"forces|force|troops|soldiers|fighters|militants|militia|militias|mili
 _MOD = (r"(?:(?:the|a|an|presumed|suspected|joint|allied|local|armed|unidentified|unknown|heavily-armed|regular|"
         r"government|rebel|opposition|pro-[\w\-]+|[\w\-]+-backed|[\w\-]+-allied|[\w\-]+-led|its|their|his|national|"
         r"special|security|federal|state|islamist|jihadist|militant|tribal|clan|and|or|of|[A-Z][\w'’/\-]*|\d+(?:st|nd|rd|th)?)\s+)")
-_GENERIC_PHRASE = re.compile(rf"\b{_MOD}{{0,5}}(?:{HEADS})\b")
+_GENERIC_PHRASE = re.compile(rf"\b{_MOD}{{0,5}}(?i:{HEADS})\b")  # "Rebels seized ..." opens a sentence
 _PRONOUN = re.compile(r"\b(?:it|they|he|she|we)\b", re.I)
 
 

@@ -16,7 +16,7 @@ from workers.extract import lexicon, modality, timex
 from workers.extract.actors import Actor, ActorDictionary, ActorMention
 from workers.extract.gazetteer import Gazetteer, Place
 from workers.extract.gazetteer import shared as shared_gazetteer
-from workers.extract.normalize import name_key
+from workers.extract.normalize import name_key, repair_c1
 from workers.extract.places import KEPT_NOUNS, PlacePhrase, find_names, is_place_name, noun_places, parse_slot, place_lists
 from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
@@ -36,6 +36,7 @@ class Candidate:
     status: str
     antecedent: PlacePhrase | None = None  # for "the city" / "it": the place named before it in this sentence
     place: dict | None = None  # or the place it refers to, when that was named outside any slot
+    skip: bool = False  # an implicit place with nothing to refer to
 
 
 # Triggers that also take people and things as objects ("captured two soldiers", "seized weapons"): with them a
@@ -53,6 +54,7 @@ class DocContext:
     last_list: list[dict] = field(default_factory=list)
     last_slot_end: int | None = None  # where, in the current sentence, the last place of an event ends
     last_agent: dict | None = None  # who took the last place: for "they took it" without a name
+    earlier: list[str] = field(default_factory=list)  # the sentences before the current one, for looking back
     actors_seen: list[Actor] = field(default_factory=list)
 
 
@@ -83,7 +85,7 @@ class Extractor:
 
     def extract(self, doc: dict, explain: bool = False) -> dict:
         """One document {id, published, title, text} -> {"id": ..., "events": [...]}."""
-        title, text = doc.get("title") or "", doc.get("text") or ""
+        title, text = repair_c1(doc.get("title") or ""), repair_c1(doc.get("text") or "")
         out = {"id": doc.get("id"), "events": []}
         if not _ALWAYS and not _ALL_ANCHORS & sentence_words(title + " " + text):
             return out  # most stream items say nothing about control: leave in microseconds
@@ -98,6 +100,7 @@ class Extractor:
             if candidates:
                 events.extend(self._sentence_events(sentence, candidates, published, ctx, explain))
             self._note_places(sentence, ctx)
+            ctx.earlier.append(sentence.text)
         out["events"] = _consolidate(events)
         return out
 
@@ -184,8 +187,12 @@ class Extractor:
                     earlier = [place for pos, place in mentioned if pos < cand.phrase.start]
                     if earlier:
                         cand.place = earlier[-1]
+                    elif cand.phrase.implicit:
+                        cand.skip = True  # nothing in this sentence says where they withdrew from
         listed: list[dict] = []
         for cand in sorted(candidates, key=lambda c: c.phrase.start):
+            if cand.skip:
+                continue
             if cand.phrase.plural:
                 for place in ctx.last_list:
                     event = self._event(cand, mentions, times, published, ctx, explain, place)
@@ -257,9 +264,11 @@ class Extractor:
                 winner = ActorMention(victor.start("who"), victor.end("who"), victor.group("who"),
                                       self.actors.lookup(victor.group("who")), side)
                 status, to = "captured", self._actor_out(winner, ctx)
-        if status == "captured" and to is None and rule.subject_role != "from" and ctx.last_agent \
+        if status == "captured" and to is None and rule.subject_role != "from" \
                 and not any(x.end <= m.start("trig") for x in mentions):
-            to = ctx.last_agent  # "they had taken full control of X", "the locations recovered include X"
+            # "they had taken full control of X", "the locations recovered include X": the agent of an earlier
+            # capture, else the armed actor that opens the previous sentence
+            to = ctx.last_agent or self._topic_agent(ctx)
         if status == "captured" and to is not None:
             ctx.last_agent = to
         if status in ("captured", "withdrew") and rule.modal and re.match(r"\s*[A-Z]\w+ing\b", s[:m.end("trig")]) \
@@ -283,6 +292,15 @@ class Extractor:
             ctx.last_place = place
             ctx.last_slot_end = max(ctx.last_slot_end or 0, cand.phrase.end)
         return event
+
+    def _topic_agent(self, ctx: DocContext) -> dict | None:
+        """The first named armed actor of the previous sentence ("FARDC forces dislodged ..."), if it opens it."""
+        if not ctx.earlier:
+            return None
+        named = [x for x in self.actors.mentions(ctx.earlier[-1]) if x.actor is not None]
+        if named and named[0].start < 40:
+            return self._actor_out(named[0], ctx)
+        return None
 
     # ---------- places ----------
 
@@ -521,8 +539,10 @@ def _consolidate(events: list[dict]) -> list[dict]:
     out = []
     for e in kept:
         twin = captures.get((_place_key(e), e["when"]))
-        if twin is None and e["status"] == "withdrew" and e["when"] is None:
-            twin = next((c for (pk, _), c in captures.items() if pk == _place_key(e)), None)
+        if twin is None and e["status"] == "withdrew":
+            # "the remaining fighters withdrew from X" after "the army captured X": the same change, told twice
+            twin = next((c for (pk, _), c in captures.items() if pk == _place_key(e)
+                         and (e["when"] is None or _ident(e["from"]) != _ident(c["to"]))), None)
         # When fighting ends in a capture on the same occasion, the capture alone is the statement; so is a
         # withdrawal whose new holder the same text names.
         if twin is not None and e["status"] in ("contested", "withdrew") and e["recent"] == twin["recent"]:
@@ -539,11 +559,12 @@ def _fill_actors(target: dict, source: dict) -> None:
             target[role] = source[role]
 
 
-def _same_side(a: dict, b: dict) -> bool:
-    def ident(x: dict | None) -> str | None:
-        return (x or {}).get("id") or (name_key((x or {}).get("name") or "") or None)
+def _ident(actor: dict | None) -> str | None:
+    return (actor or {}).get("id") or (name_key((actor or {}).get("name") or "") or None)
 
-    fa, fb = ident(a["from"]), ident(b["from"])
+
+def _same_side(a: dict, b: dict) -> bool:
+    fa, fb = _ident(a["from"]), _ident(b["from"])
     return fa is None or fb is None or fa == fb
 
 

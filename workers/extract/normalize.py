@@ -21,6 +21,26 @@ _SKELETON_STEPS = [
 ]
 
 
+def _c1_table() -> dict[int, str]:
+    table = {}
+    for code in range(0x80, 0xA0):
+        try:
+            table[code] = bytes([code]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue  # 0x81, 0x8D, 0x8F, 0x90, 0x9D mean nothing in cp1252 either
+    return table
+
+
+_C1 = _c1_table()
+_C1_CHAR = re.compile("[\x80-\x9f]")
+
+
+def repair_c1(text: str) -> str:
+    """Windows-1252 text read as Latin-1 leaves C1 control characters where quotes and dashes were
+    ("took \x93complete control\x94"); put the characters back, one for one, so offsets stay valid."""
+    return text.translate(_C1) if _C1_CHAR.search(text) else text
+
+
 def fold(text: str) -> str:
     """Lowercase, strip accents and apostrophes, turn every run of non-alphanumerics into one space."""
     text = unicodedata.normalize("NFKD", text)

@@ -34,6 +34,8 @@ _FACILITY_NOUNS = lexicon.alternation([w for w in lexicon.words("places", "kept"
 _INTRO = (rf"(?:(?:the|a|an|its|their)\s+)?(?:[\w\-]+['’]s\s+)?{_FILLER}{{0,3}}?"
           rf"(?:(?i:{_NOUNS}),?\s+(?:known\s+as|called|named|dubbed|of)|(?i:{_FACILITY_NOUNS})\s+(?:in|at|near))\s+(?:the\s+)?")
 _PAREN = r"(?:\s*\([^()\n]{0,80}\))?"
+_SETTLEMENTS = frozenset(w + s for w in ("city", "town", "village", "area", "region", "settlement", "district", "province",
+                                         "locality") for s in ("", "s")) | {"cities", "localities"}
 
 
 def _place(named: bool) -> str:
@@ -54,7 +56,15 @@ _NOT_ANAPHORIC = r"(?!\s+(?:of|center|centre|council|hall|limits|authorities|adm
 ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b{_NOT_ANAPHORIC}|\bit\b)")
 _PLURAL = (r"(?:all\s+(?:two|three|four|five|six|\d+)|both(?:\s+of\s+the)?|the\s+(?:two|three|four|five|six|\d+)|these|those)"
            r"\s+(?:villages|towns|areas|localities|positions|settlements|places|locations|districts|bases|posts|cities)\b")
-SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR})"
+# A facility named only by common nouns: "the government complex", "the headquarters of the northeast military
+# command in Lashio", "Europe's largest nuclear plant". Tried after names, lists and back-references.
+_FACILITY_HEADS = lexicon.alternation(lexicon.words("places", "facilities"))
+_FACILITY = (rf"(?:(?:the|a|an)\s+|[A-Z][\w\-]+['’]s\s+)(?:[\w\-]+\s+){{0,3}}?(?i:{_FACILITY_HEADS})\b"
+             rf"(?:\s+of\s+(?:the\s+)?(?:[\w\-]+\s+){{0,4}}?(?i:command|division|brigade|regiment|corps|battalion|army|"
+             rf"directorate|ministry|company|governorate|administration))?(?:\s+(?:in|at|near)\s+(?P<near>{NAME_SEQ}))?")
+SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR}|{_FACILITY.replace('?P<near>', '?:')})"
+_FACILITY_RE = re.compile(_FACILITY)
+_FACILITY_HEAD_AT = re.compile(rf"\b(?i:({_FACILITY_HEADS}))\b")
 _PLURAL_RE = re.compile(_PLURAL)
 _ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b{_NOT_ANAPHORIC}|(?P<pronoun>\bit\b))")
 
@@ -73,6 +83,7 @@ class PlacePhrase:
     anaphor: bool = False  # "the city", "it": resolved later against the last place named
     plural: bool = False  # "both villages", "all three areas": the last list of places named
     near: str | None = None  # "Diinsoor" in "(21km NW of Diinsoor)"
+    implicit: bool = False  # no words at all ("until the troops withdrew."): only a place named earlier in the sentence
 
 
 def _clean_name(name: str) -> str:
@@ -85,6 +96,8 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
     """The places inside a slot match (a list, one place, or an anaphor)."""
     start, end = match.span(group)
     text = sentence[start:end]
+    if not text:  # an empty slot: the place this sentence named before the trigger
+        return [PlacePhrase("", "", start, end, anaphor=True, implicit=True)]
     if _PLURAL_RE.fullmatch(text.rstrip()):
         return [PlacePhrase(text, text, start, end, anaphor=True, plural=True)]
     m = _ANAPHOR_RE.fullmatch(text.rstrip())
@@ -93,6 +106,9 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
     out: list[PlacePhrase] = []
     list_noun = None
     matches = list(_PLACE_RE.finditer(text))
+    facility = _FACILITY_RE.fullmatch(text.rstrip())
+    if facility and not (matches and matches[0].start() == 0):
+        return [_facility_phrase(facility, start)]
     if matches and _names_an_institution(matches[0]):
         # "the base of the Central Rocket and Artillery Directorate": one place, whatever its "and"s
         first = matches[0]
@@ -113,6 +129,16 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
             if phrase.name.lower().endswith(" " + list_noun.lower()):
                 phrase.name = phrase.bare
     return [p for p in out if is_place_name(p.bare)]
+
+
+def _facility_phrase(m: re.Match, offset: int) -> PlacePhrase:
+    """The facility named as written, without its determiner or the town it stands in (kept as `near`)."""
+    words = m.group(0)[: m.start("near") - m.start()] if m.group("near") else m.group(0)
+    words = re.sub(r"\s+(?:in|at|near)\s*$", "", words.strip())
+    name = re.sub(r"^(?:the|a|an|its|their)\s+", "", words, flags=re.I)
+    head = _FACILITY_HEAD_AT.search(name)
+    return PlacePhrase(name, m.group("near") or "", offset + m.start(), offset + m.end(),
+                       noun=head.group(1).lower() if head else "facility", near=m.group("near"))
 
 
 _NOUN_AT_END = re.compile(rf"(?i:({_NOUNS}))$")
@@ -151,6 +177,11 @@ def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
                  if w[:1].isupper() and w.lower() not in DEMONYMS and w.lower() not in NOT_PLACES]
         if named and intro_noun and intro_noun in KEPT_NOUNS and re.search(r"\sof\s+(?:the\s+)?$", intro):
             near, bare, noun, suffix = bare, " ".join(named), intro_noun, intro_noun
+        elif intro_noun in KEPT_NOUNS and re.search(r"\s(?:in|at|near)\s+(?:the\s+)?$", intro) and not pm.group("suffix"):
+            # "a military post in Sangailu": the post is the place taken, not Sangailu; it is named as written
+            written = re.sub(r"^(?:the|a|an|its|their)\s+", "", intro.strip(), flags=re.I)
+            return PlacePhrase(f"{written} {bare}", bare, offset + pm.start(), offset + pm.end(), noun=intro_noun,
+                               near=bare)
         elif intro_noun in KEPT_NOUNS and re.search(r"\sof\s+(?:the\s+)?$", intro) and not pm.group("suffix"):
             # "the city center of Ramadi", "the HQs of the 1st Naval Brigade": the facility, named as written
             written = re.sub(r"^(?:the|a|an|its|their)\s+", "", intro.strip(), flags=re.I)
@@ -160,7 +191,11 @@ def _phrase(pm: re.Match, offset: int) -> PlacePhrase:
         bare, noun, suffix = f"{bare} {suffix}", None, ""  # "the Chinese Offices": the noun is part of the name
     # Split a trailing noun that the name swallowed because it was capitalised ("Kurman Village").
     tail = re.search(rf"\s+(?i:({_NOUNS}))$", bare)
-    if tail and not pm.group("quoted"):
+    # "the Chinese Offices" is one name; "Ukrainian cities" is no place at all (dropped later as a demonym)
+    whole = bare[: tail.start()].lower() in DEMONYMS and tail.group(1).lower() not in _SETTLEMENTS if tail else False
+    if whole:
+        noun = noun or tail.group(1).lower()
+    elif tail and not pm.group("quoted"):
         noun = noun or tail.group(1).lower()
         bare = bare[: tail.start()]
     name = bare

@@ -193,13 +193,20 @@ RULES: list[Rule] = [
         rf"(?P<trig>recovered|captured|retaken|seized|taken|liberated|regained|freed)\s+(?:include|included|includes|are|were|comprise)\s+"
         rf"(?P<slot>{SLOT})"), None, confidence=0.75),
     Rule("active_capture", "captured", _r(
-        rf"(?<![-‑])\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:the\s+)?(?:full\s+|complete\s+|total\s+|effective\s+)?control\s+(?:of|over)\s+)?"
+        rf"(?<![-‑])\b(?P<trig>{_I.format(CAP_ACTIVE)})\s+(?:(?:the\s+)?[“\"‘]?(?:full\s+|complete\s+|total\s+|effective\s+)?"
+        rf"control[”\"’]?\s+(?:of|over)\s+)?"  # quotes too: took “complete control” of
         rf"(?:(?:full|complete|total|effective|back|the\s+rest\s+of|all\s+of|the\s+whole\s+of|the\s+entire)\s+)?"
         rf"(?P<slot>{SLOT})"), "to", confidence=0.85),
     # --- withdrawals ---
     Rule("withdrew", "withdrew", _r(
         rf"\b(?P<trig>{_I.format(WD_ACTIVE + '|withdrawal from|retreat from|pullout from|pull-out from|exit from')})\s+"
         rf"(?:from\s+|out\s+of\s+)?(?P<slot>{SLOT})"), "from", needs_subject=True, confidence=0.8),
+    # "until Russian forces withdrew.", "before they retreated to their base in Y": the place left is the one this
+    # sentence named before (an empty slot stands for it); Y is only where they went.
+    Rule("withdrew_implicit", "withdrew", _r(
+        rf"\b(?P<trig>{_I.format('withdrew|retreated|pulled out|pulled back|fell back|have withdrawn|had withdrawn|has withdrawn')})"
+        rf"(?P<slot>)(?=\s*(?:[.;,]|$|\s+to\s+|\s+(?:on|overnight|yesterday|today|after|later|again)\b))"),
+        "from", needs_subject=True, confidence=0.6),
     # --- held ---
     Rule("held_adjective", "held", _r(
         rf"\b{_HOLDER}\s*[-‑–]\s*(?P<trig>{_I.format('held|controlled|occupied|run|dominated|besieged')})\s+"
@@ -214,7 +221,7 @@ RULES: list[Rule] = [
         rf"(?!(?:full|complete|total|firm|effective|the|their|its|his|her)\s)(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"),
         None, modal=False, confidence=0.75),
     Rule("occupation_of", "held", _r(
-        rf"\b(?!(?:full|complete|total|firm|effective|the|their|its|in|under|of|taken|took|gained|regained|lost)\s)"
+        rf"\b(?!(?:full|complete|total|firm|effective|the|their|its|in|under|of|for|over|taken|took|gained|regained|lost)\s)"
         rf"(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>occupation|control)\s+of\s+(?P<slot>{SLOT})"),
         None, modal=False, confidence=0.7),
     Rule("holds", "held", _r(
@@ -232,7 +239,7 @@ RULES: list[Rule] = [
         rf"rages|reached|reaches|taking\s+place|underway|ongoing|went\s+on|launched)\s+)?"
         rf"(?:(?:with|against|between)\s+[^,.;]{{1,80}}?\s+)?"
         rf"(?i:for|in|over|around|inside|near|at|on|against|into|across|outside|of|to)\s+"
-        rf"(?:the\s+(?:control\s+of|outskirts\s+of|streets\s+of|cent(?:re|er)\s+of|heart\s+of|edge\s+of|suburbs\s+of)\s+)?"
+        rf"(?:(?:the\s+)?control\s+(?:of|over)\s+|the\s+(?:outskirts\s+of|streets\s+of|cent(?:re|er)\s+of|heart\s+of|edge\s+of|suburbs\s+of)\s+)?"
         rf"(?P<slot>{SLOT})"), "to", confidence=0.7),
     Rule("contest_verb", "contested", _r(
         rf"\b(?P<trig>{_I.format(C_VERBS)})\s+(?:(?:the|a)\s+(?:outskirts|cent(?:re|er)|heart|edge|streets|gates|suburbs|"
