@@ -30,6 +30,7 @@ class Rule:
     needs_subject: bool = False  # ambiguous verbs (left, fled) count only with an armed actor as subject
     modal: bool = True  # whether modality cues before the trigger can change the status
     confidence: float = 0.85
+    anchor_words: tuple[str, ...] = ()  # words every match contains, where they cannot be read off the trigger
 
     @property
     def probe(self) -> re.Pattern:
@@ -60,7 +61,7 @@ class Rule:
     @property
     def anchors(self) -> frozenset[str] | None:
         """First words of every trigger phrase (None when they cannot be listed): a set test before any regex."""
-        return _anchors(self.probe.pattern)
+        return frozenset(self.anchor_words) if self.anchor_words else _anchors(self.probe.pattern)
 
 
 def _r(text: str) -> re.Pattern:
@@ -227,7 +228,8 @@ RULES: list[Rule] = [
     Rule("holds", "held", _r(
         rf"\b(?P<trig>(?i:(?:remains?|remained|is|are|was|were|still|firmly|now)\s+in\s+(?:full\s+|complete\s+|total\s+|firm\s+|effective\s+)?"
         rf"control\s+(?:of|over))|{_I.format(HOLD_ACTIVE)})\s+(?P<slot>{SLOT})"), "to", needs_subject=True,
-         confidence=0.7),
+         confidence=0.7, anchor_words=("control", "controls", "controlled", "controlling", "holds", "holding", "hold",
+                                       "occupies", "occupying")),
     # --- anticipated ---
     Rule("toward", "anticipated", _r(rf"\b(?P<trig>{_I.format(TOWARD)})\s+(?P<slot>{SLOT})"), "to", confidence=0.7),
     # --- contested ---
