@@ -357,3 +357,42 @@ def test_cp1252_quotes_read_as_latin1_are_repaired(ex):
     e = one(ex, "The army took \x93complete control\x94 of Sirte on Monday.")
     assert e["status"] == "captured" and e["place"]["name"] == "Sirte"
     assert "“complete control”" in e["evidence"]["text"]
+
+
+def test_headline_passive_without_auxiliary(ex):
+    e = one(ex, "Kherson retaken by Ukrainian forces", title="")
+    assert e["status"] == "captured" and actor_id(e["to"]) == "ua-forces"
+    assert events(ex, "Weapons seized in raid") == []
+
+
+def test_not_until_means_it_happened(ex):
+    e = one(ex, "The army did not regain control of Sirte until 12 March.", published="2024-03-14")
+    assert e["status"] == "captured" and e["when"] == "2024-03-12"
+    assert events(ex, "The army did not regain control of Sirte.") == []
+
+
+def test_list_joined_by_comma_as_well_as(ex):
+    found = events(ex, "Russian troops withdrew from Lyman, as well as Kupiansk and other villages nearby.")
+    assert sorted(e["place"]["mention"] for e in found) == ["Kupiansk", "Lyman"]
+
+
+def test_a_capital_that_stands_for_its_government_is_still_a_place_in_a_slot(ex):
+    e = one(ex, "Driven back from Kyiv, the invaders regrouped in the east.")
+    assert e["status"] == "withdrew" and e["place"]["country"] == "UA"
+
+
+def test_weeks_ago_after_the_place_is_history(ex):
+    e = one(ex, "Russian troops withdrew from Ukraine's second city, Kharkiv, months ago, officials said.")
+    assert e["recent"] is False
+
+
+def test_city_suburb_refers_to_the_place_the_headline_named(ex):
+    found = events(ex, "Fight for Bucha: Russian forces driven out of Kyiv suburb")
+    assert {e["place"]["mention"] for e in found} == {"Bucha"}
+
+
+def test_second_capture_by_another_side_is_kept(ex):
+    found = events(ex, "Government troops occupied the village of Kabuul on 3 May. After two hours the troops left the "
+                       "area again, allowing the militants to reoccupy the village.", published="2024-05-03")
+    captured = [e for e in found if e["status"] == "captured"]
+    assert len(captured) == 2 and captured[0]["to"]["mention"] != captured[1]["to"]["mention"]

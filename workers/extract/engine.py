@@ -179,14 +179,24 @@ class Extractor:
             if first is not None:
                 ctx.last_agent = self._actor_out(first, ctx)
         for cand in candidates:
+            if cand.phrase.noun == "suburb" and cand.phrase.name.lower().endswith(" suburb"):
+                # "Battle for Irpin: Russian forces pushed out of Kyiv suburb": the suburb is the place just named
+                before = [p for p in named if p.end <= cand.phrase.start and p.bare != cand.phrase.bare]
+                if before:
+                    cand.antecedent = before[-1]
+                continue
             if cand.phrase.anaphor and not cand.phrase.plural:
                 before = [p for p in named if p.end <= cand.phrase.start]
                 cand.antecedent = before[-1] if before else None
                 if cand.antecedent is None:
                     mentioned = self._mentioned_places(sentence, ctx) if mentioned is None else mentioned
                     earlier = [place for pos, place in mentioned if pos < cand.phrase.start]
+                    refs = [c.phrase for c in candidates if c.phrase.anaphor and not c.phrase.implicit
+                            and c.phrase.end <= cand.phrase.start]
                     if earlier:
                         cand.place = earlier[-1]
+                    elif cand.phrase.implicit and refs:
+                        cand.antecedent = refs[-1]  # "took the village ... before they retreated": the same place
                     elif cand.phrase.implicit:
                         cand.skip = True  # nothing in this sentence says where they withdrew from
         listed: list[dict] = []
@@ -276,7 +286,7 @@ class Extractor:
             status = "anticipated"  # "Capturing the city is a major goal": a gerund subject, not an event
         certainty = "asserted" if status == "held" else modality.certainty(s, trig_start, cand.sentence.field == "title")
         when = _nearest_time(times, trig_start, trig_end)
-        recent = timex.is_recent(when, published) and not modality.historical(s, trig_start, trig_end)
+        recent = timex.is_recent(when, published) and not modality.historical(s, trig_start, max(trig_end, cand.phrase.end))
         if status in ("captured", "withdrew") and certainty == "denied":
             recent = timex.is_recent(when, published)
         event = {
@@ -308,8 +318,10 @@ class Extractor:
         if phrase.anaphor:
             return dict(ctx.last_place) if ctx.last_place else None
         key = name_key(phrase.bare)
-        if key in self.country_names or key in self.demonyms or self.actors.lookup(phrase.bare):
-            return None  # whole countries get no event; an actor's name is not a place
+        if key in self.country_names or key in self.demonyms:
+            return None  # whole countries get no event
+        if self.actors.lookup(phrase.bare) and not self.gazetteer.lookup(phrase.bare):
+            return None  # an actor's name is not a place; a capital standing for its government ("Kyiv") still is one
         area = self.areas.get(key)
         if area:
             return {"name": area.get("name"), "mention": phrase.bare, "geonameid": area.get("geonameid"),
@@ -317,7 +329,7 @@ class Extractor:
         parent = self.gazetteer.resolve(phrase.bare, ctx.countries)
         if parent and parent.country not in ctx.countries and ctx.countries and parent.population < 20_000:
             parent = None  # an obscure namesake abroad: keep the name, drop the wrong coordinates
-        if phrase.part or (phrase.noun in KEPT_NOUNS):
+        if phrase.part or (phrase.noun in KEPT_NOUNS) or not phrase.bare:  # not bare: a facility named by nouns alone
             out = {"name": phrase.name, "mention": phrase.name, "geonameid": None,
                    "country": parent.country if parent else ctx.main_country,
                    "lat": parent.lat if parent else None, "lon": parent.lon if parent else None}
@@ -520,7 +532,9 @@ def _consolidate(events: list[dict]) -> list[dict]:
     kept: list[dict] = []
     for event in events:
         key = (_place_key(event), event["status"])
-        same = [k for k in kept if (_place_key(k), k["status"]) == key]
+        # the same statement again, unless it names another holder ("occupied X ... allowing Y to reoccupy it")
+        same = [k for k in kept if (_place_key(k), k["status"]) == key
+                and (_ident(k["to"]) is None or _ident(event["to"]) is None or _ident(k["to"]) == _ident(event["to"]))]
         if any(k["when"] == event["when"] or event["when"] is None or k["when"] is None for k in same):
             twin = next(k for k in same if k["when"] == event["when"] or event["when"] is None or k["when"] is None)
             if twin["when"] is None and event["when"] is not None and not twin["recent"] == event["recent"]:
@@ -535,14 +549,18 @@ def _consolidate(events: list[dict]) -> list[dict]:
             if dated:
                 continue  # "lost Palmyra" restating "lost Palmyra to IS in December"
         kept.append(event)
-    captures = {(_place_key(e), e["when"]): e for e in kept if e["status"] == "captured"}
+    captures = [e for e in kept if e["status"] == "captured"]
     out = []
     for e in kept:
-        twin = captures.get((_place_key(e), e["when"]))
-        if twin is None and e["status"] == "withdrew":
-            # "the remaining fighters withdrew from X" after "the army captured X": the same change, told twice
-            twin = next((c for (pk, _), c in captures.items() if pk == _place_key(e)
-                         and (e["when"] is None or _ident(e["from"]) != _ident(c["to"]))), None)
+        pk = _place_key(e)
+        if e["status"] == "withdrew":
+            # "the remaining fighters withdrew from X" after "the army captured X": the same change told twice,
+            # unless the captor itself leaves again ("took the village ... before they retreated")
+            others = [c for c in captures if _place_key(c) == pk
+                      and (e["from"] is None or _ident(e["from"]) != _ident(c["to"]))]
+            twin = next((c for c in others if c["when"] == e["when"]), None) or next(iter(others), None)
+        else:
+            twin = next((c for c in captures if _place_key(c) == pk and c["when"] == e["when"]), None)
         # When fighting ends in a capture on the same occasion, the capture alone is the statement; so is a
         # withdrawal whose new holder the same text names.
         if twin is not None and e["status"] in ("contested", "withdrew") and e["recent"] == twin["recent"]:

@@ -44,6 +44,9 @@ def mood(sentence: str, trig_start: int, trigger: str) -> str:
     before = clause_before(sentence, trig_start)
     near = before[-40:]
     if NEGATION.search(near) and not re.search(r"\bnot\s+only\b", near, re.I):
+        after = re.split(r"[;.]", sentence[trig_start + len(trigger):trig_start + len(trigger) + 120])[0]
+        if re.search(r"\buntil\b", after, re.I):
+            return "fact"  # "did not take the city until 10 September": it did, then
         return "negated"
     if ATTEMPT.search(before):
         return "attempt"
@@ -95,6 +98,6 @@ def certainty(sentence: str, trig_start: int, is_title: bool) -> str:
 def historical(sentence: str, trig_start: int, trig_end: int) -> bool:
     """True when words around the trigger mark it as past history ("first captured", "weeks ago")."""
     before = clause_before(sentence, trig_start, 40)
-    after = sentence[trig_end:trig_end + 80]
+    after = sentence[trig_end:trig_end + 80].lstrip(" ,")  # "retreated from the capital, Kyiv, weeks ago"
     after = re.split(r"[;,:]", after)[0]
     return bool(HISTORY.search(before) or re.search(r"\b(?:ago|last year|years? earlier|in the past)\b", after, re.I))

@@ -50,7 +50,7 @@ def _place(named: bool) -> str:
 
 PLACE = _place(named=True)
 _PLACE_ANON = _place(named=False)
-_SEP = r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|\s*&\s*|\s+as\s+well\s+as\s+)"
+_SEP = r"(?:\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+and\s+|\s+or\s+|\s*&\s*|\s+as\s+well\s+as\s+)"
 PLACE_LIST = rf"{_PLACE_ANON}(?:{_SEP}{_PLACE_ANON}){{0,14}}"
 _NOT_ANAPHORIC = r"(?!\s+(?:of|center|centre|council|hall|limits|authorities|administration|mayor|governor)\b|['’]s\b)"
 ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b{_NOT_ANAPHORIC}|\bit\b)")
@@ -107,7 +107,9 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
     list_noun = None
     matches = list(_PLACE_RE.finditer(text))
     facility = _FACILITY_RE.fullmatch(text.rstrip())
-    if facility and not (matches and matches[0].start() == 0):
+    named_first = matches and matches[0].start() == 0 and (matches[0].end() >= len(text.rstrip())
+                                                            or _names_an_institution(matches[0]))
+    if facility and not named_first:
         return [_facility_phrase(facility, start)]
     if matches and _names_an_institution(matches[0]):
         # "the base of the Central Rocket and Artillery Directorate": one place, whatever its "and"s

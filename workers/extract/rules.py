@@ -170,6 +170,10 @@ RULES: list[Rule] = [
     Rule("passive_capture", "captured", _r(
         rf"(?P<slot>{SLOT})\s+(?:\([^()]*\)\s+)?(?:,[^,]{{1,60}},\s+)?{_AUX}\s+{_ADV}?(?P<trig>{_I.format(CAP_PASSIVE)})\b"
         rf"(?!\s+(?:in|on|at|near|during)\s+(?:fighting|clashes|the\s+battle))"), None, confidence=0.85),
+    # Headlines drop the auxiliary: "Nuclear plant seized", "Kidal retaken by the army".
+    Rule("headline_passive", "captured", _r(
+        rf"^(?P<slot>{SLOT})\s+(?P<trig>{_I.format('seized|captured|retaken|recaptured|liberated|overrun|taken|freed')})\b"
+        rf"(?=\s*(?:$|[.!:;,]|\s+(?:by|from|after|as|amid)\b))"), None, confidence=0.75),
     Rule("fell", "captured", _r(
         rf"(?P<slot>{SLOT})\s+(?:,[^,]{{1,60}},\s+)?(?:has\s+|had\s+|have\s+)?{_ADV}?(?P<trig>{_I.format(FELL)})\b"
         rf"(?!\s+(?:by|in\s+(?:value|price)|from\s+\d|to\s+\d|\d|silent|quiet|ill|apart|short|behind|asleep))"),
