@@ -396,3 +396,31 @@ def test_second_capture_by_another_side_is_kept(ex):
                        "area again, allowing the militants to reoccupy the village.", published="2024-05-03")
     captured = [e for e in found if e["status"] == "captured"]
     assert len(captured) == 2 and captured[0]["to"]["mention"] != captured[1]["to"]["mention"]
+
+
+def test_relative_clause_with_the_place_first(ex):
+    e = one(ex, "Residents of Lyman, the town Ukrainian troops retook in October, are wary.", published="2024-03-06")
+    assert e["status"] == "captured" and e["to"]["mention"] == "Ukrainian troops" and e["when"] == "2023-10"
+
+
+def test_helped_to_and_managed_to_mean_it_happened(ex):
+    assert one(ex, "Local militia managed to take Gao after a long fight.")["status"] == "captured"
+    assert one(ex, "Back in Bucha, the town he helped to liberate.")["status"] == "captured"
+    assert one(ex, "The army plans to take Gao.")["status"] == "anticipated"
+
+
+def test_ending_a_siege_means_the_subject_holds_the_place(ex):
+    e = one(ex, "Police ended the siege at the Radisson hotel in Bamako.")
+    assert e["status"] == "captured" and e["place"]["name"] == "Radisson hotel in Bamako"
+
+
+def test_telegraphic_bare_area_refers_back(ex):
+    found = events(ex, "Militants attacked Baidoa on 5 May. Government troops recaptured area.", published="2024-05-06")
+    assert [e["place"]["mention"] for e in found if e["status"] == "captured"] == ["Baidoa"]
+
+
+def test_indefinite_city_refers_to_the_only_place_named(ex):
+    found = events(ex, "Fear in occupied Mariupol. Residents recall the day Russia took over a port city on the Azov Sea.")
+    assert [e["place"]["mention"] for e in found if e["status"] == "captured"] == ["Mariupol"]
+    assert [e for e in events(ex, "Rebels took Kidal. They also seized a town near Gao.")
+            if e["status"] == "captured" and e["place"]["mention"] != "Kidal"] == []

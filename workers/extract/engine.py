@@ -55,6 +55,7 @@ class DocContext:
     last_slot_end: int | None = None  # where, in the current sentence, the last place of an event ends
     last_agent: dict | None = None  # who took the last place: for "they took it" without a name
     earlier: list[str] = field(default_factory=list)  # the sentences before the current one, for looking back
+    places_named: set[str] = field(default_factory=set)  # keys of every place the document has named so far
     actors_seen: list[Actor] = field(default_factory=list)
 
 
@@ -157,6 +158,7 @@ class Extractor:
                      if ctx.last_slot_end is None or pos >= ctx.last_slot_end]
         if mentioned:
             ctx.last_place = mentioned[-1][1]
+        ctx.places_named.update(_place_key({"place": place}) for _, place in mentioned)
         ctx.last_slot_end = None
         for found in place_lists(sentence.text):
             resolved = [p for p in (self._resolve_place(ph, ctx) for ph in found) if p]
@@ -254,7 +256,9 @@ class Extractor:
             if (place.get("geonameid") is None and not phrase.noun and not phrase.anaphor and not place.get("area")
                     and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture")
                     and not (rule.subject_role == "to" and len(phrase.bare.split()) == 1
-                             and _armed_subject(s, mentions, m.start("trig")))):
+                             and (_armed_subject(s, mentions, m.start("trig"))
+                                  or (ctx.last_agent and re.search(r"\b(?:they|it)\s+(?:had\s+|have\s+|has\s+)?$",
+                                                                   s[max(0, m.start("trig") - 12):m.start("trig")], re.I))))):
                 return None  # "captured Aiden Aslin", "Vehicles were captured": not places
         roles = self._roles(cand, mentions, ctx)
         if roles is None:
@@ -300,6 +304,7 @@ class Extractor:
             event["span"] = [cand.sentence.start + cand.phrase.start, cand.sentence.start + cand.phrase.end]
         if place.get("name") and not cand.phrase.plural:
             ctx.last_place = place
+            ctx.places_named.add(_place_key(event))
             ctx.last_slot_end = max(ctx.last_slot_end or 0, cand.phrase.end)
         return event
 
@@ -316,6 +321,8 @@ class Extractor:
 
     def _resolve_place(self, phrase: PlacePhrase, ctx: DocContext) -> dict | None:
         if phrase.anaphor:
+            if phrase.indefinite and len(ctx.places_named) != 1:
+                return None  # "a town near the border" in a text about several places: which one?
             return dict(ctx.last_place) if ctx.last_place else None
         key = name_key(phrase.bare)
         if key in self.country_names or key in self.demonyms:
@@ -375,7 +382,7 @@ class Extractor:
         to = frm_ = None
         if rule.status == "held":
             to = holder or agent or (subject if rule.subject_role == "to" else None)
-        elif rule.name == "came_under":
+        elif rule.name in ("came_under", "relative_capture"):
             to = holder or agent
         elif rule.name in ("drove_out",):
             to, frm_ = subject, obj

@@ -139,9 +139,10 @@ class Gazetteer:
             "JOIN places p ON p.gid = n.gid WHERE n.key = ? GROUP BY p.gid", (key,)).fetchall()
         if not rows and len(key) >= 5:
             rows = self.db.execute(
-                "SELECT p.gid, p.name, p.country, p.lat, p.lon, p.pop, p.admin1, 0 FROM skel s "
+                "SELECT p.gid, p.name, p.country, p.lat, p.lon, p.pop, p.admin1, NULL FROM skel s "
                 "JOIN places p ON p.gid = s.gid WHERE s.key = ? GROUP BY p.gid", (skeleton(name),)).fetchall()
-        return tuple((Place(*row[:7]), bool(row[7])) for row in rows)
+        # main is True (main name), False (alternate name) or None (only the transliteration skeleton matched)
+        return tuple((Place(*row[:7]), None if row[7] is None else bool(row[7])) for row in rows)
 
     def _get(self, geonameid: int) -> Place | None:
         rows = self._rows("SELECT * FROM places WHERE gid = ?", (geonameid,))
@@ -158,10 +159,11 @@ class Gazetteer:
 
     def resolve(self, name: str, countries: dict[str, float] | None = None) -> Place | None:
         """The best place for a name given country weights from context, else by population."""
-        candidates = self.lookup(name)
+        countries = countries or {}
+        # A spelling variant (skeleton match) counts only inside a country the text is about: "Kutra" is not Coutras.
+        candidates = [c for c in self.lookup(name) if c[1] is not None or c[0].country in countries]
         if not candidates:
             return None
-        countries = countries or {}
 
         def score(item: tuple[Place, bool]) -> float:
             place, main = item

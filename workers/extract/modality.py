@@ -29,6 +29,7 @@ _BASE_FORM = re.compile(r"^(?:capture|seize|take|retake|recapture|regain|liberat
                         r"withdraw|retreat|pull|leave|abandon|lose|fall|hold|control|surround|encircle|besiege|attack|"
                         r"advance|clear|drive|push|expel|quit|vacate|flee|reach)\b", re.I)
 _INFINITIVE_TO = re.compile(r"\bto\s+(?:\w+ly\s+)?$", re.I)
+_ACHIEVED_TO = re.compile(r"\b(?:helped|managed|succeeded\s+in|was\s+able|were\s+able)\s+(?:to\s+)?$", re.I)
 _STATIC_TO = re.compile(r"\b(?:due|close|next|according|thanks|owing|up)\s+to\s+$", re.I)
 
 
@@ -51,6 +52,8 @@ def mood(sentence: str, trig_start: int, trigger: str) -> str:
     if ATTEMPT.search(before):
         return "attempt"
     base = bool(_BASE_FORM.match(trigger)) and not re.match(r"\w+(?:ed|en|ook|ell|eft|ught|ran|rew)\b", trigger, re.I)
+    if _ACHIEVED_TO.search(before):
+        return "fact"  # "helped to liberate", "managed to take": it happened
     if _INFINITIVE_TO.search(before) and not _STATIC_TO.search(before) and base:
         return "future"
     future = [m for m in FUTURE.finditer(before) if m.group(0).lower() != "to"]

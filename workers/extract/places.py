@@ -53,7 +53,11 @@ _PLACE_ANON = _place(named=False)
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+|as\s+well\s+as\s+)?|\s+and\s+|\s+or\s+|\s*&\s*|\s+as\s+well\s+as\s+)"
 PLACE_LIST = rf"{_PLACE_ANON}(?:{_SEP}{_PLACE_ANON}){{0,14}}"
 _NOT_ANAPHORIC = r"(?!\s+(?:of|center|centre|council|hall|limits|authorities|administration|mayor|governor)\b|['’]s\b)"
-ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b{_NOT_ANAPHORIC}|\bit\b)")
+# Telegraphic notes drop the article: "recaptured area", "took control of town."
+_BARE = r"(?:area|town|village)(?=\s*(?:[.;]|$))"
+# A summary re-describing its headline's place: "took over a strategically-important city in the Donbas".
+_INDEFINITE = rf"\ban?\s+(?:[\w\-]+\s+){{0,3}}?(?:city|town|village)\b(?:\s+in\s+(?:the\s+)?{NAME_SEQ})?"
+ANAPHOR = (rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?:{_ANAPHORA})\b{_NOT_ANAPHORIC}|\bit\b|{_BARE}|{_INDEFINITE})")
 _PLURAL = (r"(?:all\s+(?:two|three|four|five|six|\d+)|both(?:\s+of\s+the)?|the\s+(?:two|three|four|five|six|\d+)|these|those)"
            r"\s+(?:villages|towns|areas|localities|positions|settlements|places|locations|districts|bases|posts|cities)\b")
 # A facility named only by common nouns: "the government complex", "the headquarters of the northeast military
@@ -66,7 +70,8 @@ SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR}|{_FACILITY.replace('?P<near>', '?:
 _FACILITY_RE = re.compile(_FACILITY)
 _FACILITY_HEAD_AT = re.compile(rf"\b(?i:({_FACILITY_HEADS}))\b")
 _PLURAL_RE = re.compile(_PLURAL)
-_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b{_NOT_ANAPHORIC}|(?P<pronoun>\bit\b))")
+_ANAPHOR_RE = re.compile(rf"(?:the\s+(?:{_PARTS}\s+)?(?:[a-z\-]+\s+){{0,2}}?(?P<anaphor>{_ANAPHORA})\b{_NOT_ANAPHORIC}|(?P<pronoun>\bit\b)|"
+                         rf"(?P<bare>{_BARE})|(?P<indefinite>{_INDEFINITE}))")
 
 _PLACE_RE = re.compile(PLACE)
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
@@ -84,6 +89,7 @@ class PlacePhrase:
     plural: bool = False  # "both villages", "all three areas": the last list of places named
     near: str | None = None  # "Diinsoor" in "(21km NW of Diinsoor)"
     implicit: bool = False  # no words at all ("until the troops withdrew."): only a place named earlier in the sentence
+    indefinite: bool = False  # "a key town": only when the document has named exactly one place
 
 
 def _clean_name(name: str) -> str:
@@ -102,7 +108,8 @@ def parse_slot(sentence: str, match: re.Match, group: str = "slot") -> list[Plac
         return [PlacePhrase(text, text, start, end, anaphor=True, plural=True)]
     m = _ANAPHOR_RE.fullmatch(text.rstrip())
     if m:
-        return [PlacePhrase(m.group(0), m.group(0), start, end, noun=m.group("anaphor"), anaphor=True)]
+        return [PlacePhrase(m.group(0), m.group(0), start, end, noun=m.group("anaphor") or m.group("bare"), anaphor=True,
+                            indefinite=bool(m.group("indefinite")))]
     out: list[PlacePhrase] = []
     list_noun = None
     matches = list(_PLACE_RE.finditer(text))

@@ -170,6 +170,13 @@ RULES: list[Rule] = [
     Rule("passive_capture", "captured", _r(
         rf"(?P<slot>{SLOT})\s+(?:\([^()]*\)\s+)?(?:,[^,]{{1,60}},\s+)?{_AUX}\s+{_ADV}?(?P<trig>{_I.format(CAP_PASSIVE)})\b"
         rf"(?!\s+(?:in|on|at|near|during)\s+(?:fighting|clashes|the\s+battle))"), None, confidence=0.85),
+    # A relative clause with the place first: "the town the rebels captured last week", "the village he helped
+    # to liberate". The actor between them is the new holder.
+    Rule("relative_capture", "captured", _r(
+        rf"(?P<slot>{SLOT})\s+(?:that\s+|which\s+)?(?P<holder>they|he|she|we|(?:the\s+)?[A-Za-z][\w\-]+(?:\s+[a-z]+)?)\s+"
+        rf"(?:had\s+|have\s+|has\s+)?(?:helped\s+(?:to\s+)?)?"
+        rf"(?P<trig>{_I.format('liberated|liberate|captured|recaptured|retook|seized|took over|overran|freed')})\b"
+        rf"(?!\s+(?:the|a|an|it|them|control|[A-Z]))"), None, confidence=0.65),
     # Headlines drop the auxiliary: "Nuclear plant seized", "Kidal retaken by the army".
     Rule("headline_passive", "captured", _r(
         rf"^(?P<slot>{SLOT})\s+(?P<trig>{_I.format('seized|captured|retaken|recaptured|liberated|overrun|taken|freed')})\b"
@@ -202,6 +209,10 @@ RULES: list[Rule] = [
         rf"control[”\"’]?\s+(?:of|over)\s+)?"  # quotes too: took “complete control” of
         rf"(?:(?:full|complete|total|effective|back|the\s+rest\s+of|all\s+of|the\s+whole\s+of|the\s+entire)\s+)?"
         rf"(?P<slot>{SLOT})"), "to", confidence=0.85),
+    # "Security forces ended the siege at the hotel": the attackers held it until then; now the subject does.
+    Rule("ended_siege", "captured", _r(
+        rf"\b(?P<trig>{_I.format('ended the siege|ending the siege|end the siege|ends the siege')})\s+(?:at|of|on|in)\s+"
+        rf"(?P<slot>{SLOT})"), "to", confidence=0.7),
     # --- withdrawals ---
     Rule("withdrew", "withdrew", _r(
         rf"\b(?P<trig>{_I.format(WD_ACTIVE + '|withdrawal from|retreat from|pullout from|pull-out from|exit from')})\s+"
