@@ -22,6 +22,11 @@ from workers.extract.rules import RULES, Rule, sentence_words
 from workers.extract.sentences import Sentence, split_document
 
 # Every word that can start a trigger; a text without any of them says nothing about control.
+# Words that can stand for a place without a capitalised name: place nouns, back-references, facilities.
+_PLACE_WORDS = frozenset(w for phrase in lexicon.words("places", "nouns") + lexicon.words("places", "anaphora")
+                         + lexicon.words("places", "facilities") + ["it", "both", "these", "those", "all"]
+                         for w in phrase.split() if w not in ("of", "the", "a", "an", "key", "strategic", "air", "front"))
+_NAME_INSIDE = re.compile(r"[\s(\"“‘'`\-][A-Z\u00C0-\u00DE]|\d")
 _ALL_ANCHORS = frozenset().union(*(r.anchors or () for r in RULES))
 _ALWAYS = [r for r in RULES if r.anchors is None]
 _RULE_TABLE = [(rule, rule.anchors) for rule in RULES]  # computed once: the anchor sets are looked up per sentence
@@ -226,6 +231,9 @@ class Extractor:
         words = sentence_words(sentence.text)
         if not _ALWAYS and _ALL_ANCHORS.isdisjoint(words):
             return []
+        if _PLACE_WORDS.isdisjoint(words) and not _NAME_INSIDE.search(sentence.text) \
+                and not self.gazetteer.lookup(sentence.text.split(maxsplit=1)[0] if sentence.text.strip() else ""):
+            return []  # no name, no place noun, no "it": "images captured by the telescope" can place nothing
         for rule, anchors in _RULE_TABLE:
             if anchors is not None and anchors.isdisjoint(words):
                 continue
