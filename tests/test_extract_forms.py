@@ -424,3 +424,15 @@ def test_indefinite_city_refers_to_the_only_place_named(ex):
     assert [e["place"]["mention"] for e in found if e["status"] == "captured"] == ["Mariupol"]
     assert [e for e in events(ex, "Rebels took Kidal. They also seized a town near Gao.")
             if e["status"] == "captured" and e["place"]["mention"] != "Kidal"] == []
+
+
+def test_pro_x_forces_take_the_side_of_x_and_factions_are_armed(ex):
+    e = one(ex, "Pro-Houthi and allied forces took control of Harib on Monday.")
+    assert actor_id(e["to"]) == "houthis"
+    e = one(ex, "The Abdel Wahid faction recaptured Golo.")
+    assert e["to"] is not None and "faction" in e["to"]["mention"]
+
+
+def test_a_pronoun_in_a_relative_clause_is_the_soldier_named_before(ex):
+    e = one(ex, "A Ukrainian soldier showed us Bucha, the town he helped to liberate.")
+    assert actor_id(e["to"]) == "ua-forces"

@@ -9,17 +9,20 @@ from workers.extract import lexicon
 from workers.extract.normalize import name_key
 
 # Head nouns of an armed actor phrase: "Al Shabaab fighters", "SNA/AMISOM forces", "the army".
-HEADS = (r"forces|force|troops|soldiers|fighters|militants|militia|militias|militiamen|rebels|rebel groups|army|armies|"
+HEADS = (r"forces|force|troops|soldiers|soldier|fighters|fighter|"
+         r"militants|militia|militias|militiamen|rebels|rebel groups|army|armies|"
          r"military|gunmen|insurgents|jihadists|units|unit|brigade|brigades|battalion|battalions|regiment|police|"
          r"guard|guards|marines|paratroopers|mercenaries|separatists|mujahideen|tribesmen|combatants|group|groups|"
          r"elements|operatives|defenders|commandos|government|regime|coalition|faction|revolutionaries|council|"
          r"resistance|movement|alliance|command|authorities|ministry of defence|ministry of defense|defence ministry|"
          r"defense ministry|mutineers|troops")
 # Modifiers that may stand before a head: names, nationalities, "pro-X", "joint", "allied" ...
-_MOD = (r"(?:(?:the|a|an|presumed|suspected|joint|allied|local|armed|unidentified|unknown|heavily-armed|regular|"
+_MOD = (r"(?:(?:the|a|an|presumed|suspected|joint|allied|affiliated|aligned|loyalist|local|armed|unidentified|unknown|"
+        r"heavily-armed|regular|"
         r"government|rebel|opposition|pro-[\w\-]+|[\w\-]+-backed|[\w\-]+-allied|[\w\-]+-led|its|their|his|national|"
         r"special|security|federal|state|islamist|jihadist|militant|tribal|clan|and|or|of|[A-Z][\w'’/\-]*|\d+(?:st|nd|rd|th)?)\s+)")
 _GENERIC_PHRASE = re.compile(rf"\b{_MOD}{{0,5}}(?i:{HEADS})\b")  # "Rebels seized ..." opens a sentence
+_PRO = re.compile(r"\b[Pp]ro-([A-Z][\w\-]*)")
 _PRONOUN = re.compile(r"\b(?:it|they|he|she|we)\b", re.I)
 
 
@@ -104,6 +107,9 @@ class ActorDictionary:
                 continue
             inside = [a for s, e, a in named if s >= start and e <= end]
             text = sentence[start:end]
+            if not inside:  # "pro-Hadi and affiliated forces": the side a "pro-X" phrase names
+                inside = [a for pro in _PRO.findall(text)
+                          if (a := self.lookup(f"pro-{pro} forces") or self.lookup(f"{pro} forces")) is not None][:1]
             side = None if inside else self._generic_side(text)
             if not inside and side is None:
                 continue
@@ -129,9 +135,9 @@ class ActorDictionary:
                 return "state"
             if tail in self.generic_nonstate or ("the " + tail) in self.generic_nonstate:
                 return "nonstate"
-        if re.search(r"\b(?:police|army|military|government|troops|soldiers)\b", phrase):
+        if re.search(r"\b(?:police|army|military|government|troops|soldiers?)\b", phrase):
             return "state"
-        if re.search(r"\b(?:militants|fighters|rebels|gunmen|insurgents|jihadists|militia\w*|group)\b", phrase):
+        if re.search(r"\b(?:militants|fighters|rebels|gunmen|insurgents|jihadists|militia\w*|group|factions?)\b", phrase):
             return "nonstate"
         if re.search(r"\b(?:forces|troops|units|brigades?|battalions?|regiment)$", phrase) and re.search(r"[A-Z]", text):
             return "armed"  # "AMISOM-Somali forces", "Jubaland forces": armed, side unknown

@@ -390,8 +390,13 @@ class Extractor:
         to = frm_ = None
         if rule.status == "held":
             to = holder or agent or (subject if rule.subject_role == "to" else None)
-        elif rule.name in ("came_under", "relative_capture"):
+        elif rule.name == "came_under":
             to = holder or agent
+        elif rule.name == "relative_capture":
+            # "the village he helped to liberate": a pronoun stands for the armed person named before the place
+            earlier = [x for x in mentions if x.end <= slot_start and (x.actor is not None or x.generic_side)]
+            to = holder or agent or (earlier[-1] if earlier and re.fullmatch(r"(?i:he|she|they|we)", m.group("holder"))
+                                     else None)
         elif rule.name in ("drove_out",):
             to, frm_ = subject, obj
         elif rule.name in ("dislodged", "forced_to_withdraw", "cleared_of"):
