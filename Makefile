@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "install Chromium for the dashboard tests, or set CHROMIUM=/path/to/chromium"; exit 1; }
-	$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check monitor workers tests bench

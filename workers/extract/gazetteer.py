@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from workers.extract.normalize import is_latin, name_key, skeleton
+from workers.extract.normalize import fold, is_latin, name_key, skeleton
 
 FORMAT = 4
 
@@ -197,16 +197,19 @@ class Gazetteer:
                           "GROUP BY p.gid ORDER BY p.pop DESC LIMIT ?", (key, key + "\uffff", limit))
 
     def complete(self, prefix: str, limit: int = 8) -> list[tuple[Place, str]]:
-        """Places whose name or an alternate name starts with prefix, for autocomplete: main-name matches first,
-        then by population. Each comes with the name key that matched."""
+        """Places whose name or an alternate name starts with prefix, for autocomplete: names that start with what
+        was typed as written ("El Gene" -> El Geneina, not Geneva), then main-name matches, then by population.
+        Each comes with the name key that matched."""
         key = name_key(prefix)
         if len(key) < 2:
             return []
         rows = self.db.execute(
             "SELECT p.*, MAX(n.main) AS main, MIN(n.key) FROM names n JOIN places p ON p.gid = n.gid "
             "WHERE n.key >= ? AND n.key < ? GROUP BY p.gid ORDER BY main DESC, p.pop DESC LIMIT ?",
-            (key, key + "\uffff", limit)).fetchall()
-        return [(Place(*row[:7]), row[8]) for row in rows]
+            (key, key + "\uffff", limit * 6)).fetchall()
+        typed = fold(prefix)
+        rows.sort(key=lambda row: (not fold(row[1]).startswith(typed), not row[7], -row[5]))
+        return [(Place(*row[:7]), row[8]) for row in rows[:limit]]
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -228,7 +228,7 @@ function autocomplete(input, list, onPick) {
     list.replaceChildren(...items.map((s, i) => h("li", {
       role: "option", id: `sugg-${i}`, "aria-selected": i === active ? "true" : "false",
       onmousedown: (e) => { e.preventDefault(); pick(i); },
-    }, h("strong", {}, s.name), ` ${s.admin1 ? s.admin1 + ", " : ""}${s.country_name}`,
+    }, h("strong", {}, s.name), ` ${s.country_name}`,
     h("span", { class: "muted" }, ` · pop. ${s.population.toLocaleString()} · ${s.geonameid}`))));
     list.hidden = items.length === 0;
     input.setAttribute("aria-expanded", items.length ? "true" : "false");
