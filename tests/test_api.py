@@ -102,6 +102,7 @@ def test_gazetteer_autocomplete(make_runtime):
     found = client.get("/api/gazetteer?q=pokrov").json()
     assert found[0]["name"] == "Pokrovsk" and found[0]["country"] == "UA" and found[0]["country_name"] == "Ukraine"
     assert found[0]["spec"] == str(found[0]["geonameid"])
+    assert client.get("/api/gazetteer?q=El Gene").json()[0]["name"].startswith("El Geneina")  # "El" typed, "El" first
     assert client.get("/api/gazetteer?q=p").json() == []  # one letter: too many to be useful
     assert client.get("/api/gazetteer?q=" + "x" * 101).status_code == 400
 
