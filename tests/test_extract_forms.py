@@ -436,3 +436,13 @@ def test_pro_x_forces_take_the_side_of_x_and_factions_are_armed(ex):
 def test_a_pronoun_in_a_relative_clause_is_the_soldier_named_before(ex):
     e = one(ex, "A Ukrainian soldier showed us Bucha, the town he helped to liberate.")
     assert actor_id(e["to"]) == "ua-forces"
+
+
+def test_format_forms_cleared_and_held_surrendered_handed_over_and_percent(ex):
+    assert one(ex, "Rebels cleared and held the village of Mabanga on Monday.")["status"] == "captured"
+    e = one(ex, "Kidal surrendered to Tuareg rebels.")
+    assert e["status"] == "captured" and "rebels" in e["to"]["mention"]
+    e = one(ex, "Kidal was handed over to the Malian army on Friday.")
+    assert e["status"] == "captured" and actor_id(e["to"]) == "ml-army"
+    assert one(ex, "Islamic State controls 70 percent of Mosul.")["status"] == "contested"
+    assert events(ex, "Prisoners were handed over to the Red Cross.") == []

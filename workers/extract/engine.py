@@ -48,7 +48,7 @@ class Candidate:
 # name counts as a place only if the gazetteer knows it or a place noun says so.
 _OBJECT_TRIGGERS = re.compile(r"(?:captured?|captures|capturing|seized?|seizes|seizing|taken|took|takes?|taking|freed|held|"
                               r"holds?|holding|lost|lose|loses|losing|left|fled|abandoned?|abandons|capture|fall|fell|falls|"
-                              r"liberation|recapture|takeover)", re.I)
+                              r"liberation|recapture|takeover|surrendered|handed)", re.I)
 
 @dataclass
 class DocContext:
@@ -262,7 +262,8 @@ class Extractor:
             if place is None:
                 return None
             if (place.get("geonameid") is None and not phrase.noun and not phrase.anaphor and not place.get("area")
-                    and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture")
+                    and (_OBJECT_TRIGGERS.fullmatch(m.group("trig").split()[-1]) or rule.name == "name_capture"
+                         or "handed" in m.group("trig"))
                     and not (rule.subject_role == "to" and len(phrase.bare.split()) == 1
                              and (_armed_subject(s, mentions, m.start("trig"))
                                   or (ctx.last_agent and re.search(r"\b(?:they|it)\s+(?:had\s+|have\s+|has\s+)?$",
