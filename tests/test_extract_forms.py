@@ -446,3 +446,13 @@ def test_format_forms_cleared_and_held_surrendered_handed_over_and_percent(ex):
     assert e["status"] == "captured" and actor_id(e["to"]) == "ml-army"
     assert one(ex, "Islamic State controls 70 percent of Mosul.")["status"] == "contested"
     assert events(ex, "Prisoners were handed over to the Red Cross.") == []
+
+
+def test_headline_claims_juntas_and_hearsay(ex):
+    e = one(ex, "Junta loses Lashio to MNDAA")
+    assert e["status"] == "captured" and actor_id(e["to"]) == "mndaa" and actor_id(e["from"]) == "mm-army"
+    e = one(ex, "Sudan's RSF claims control of El Fasher")
+    assert e["status"] == "captured" and e["certainty"] == "claimed" and actor_id(e["to"]) == "sd-rsf"
+    assert one(ex, "JNIM fighters are reported to have taken Boni.")["certainty"] == "claimed"
+    e = one(ex, "Fighting was reported in Boni on Tuesday.")
+    assert e["status"] == "contested" and e["certainty"] == "asserted"

@@ -15,7 +15,7 @@ HEADS = (r"forces|force|troops|soldiers|soldier|fighters|fighter|"
          r"guard|guards|marines|paratroopers|mercenaries|separatists|mujahideen|tribesmen|combatants|group|groups|"
          r"elements|operatives|defenders|commandos|government|regime|coalition|faction|revolutionaries|council|"
          r"resistance|movement|alliance|command|authorities|ministry of defence|ministry of defense|defence ministry|"
-         r"defense ministry|mutineers|troops")
+         r"defense ministry|mutineers|troops|junta")
 # Modifiers that may stand before a head: names, nationalities, "pro-X", "joint", "allied" ...
 _MOD = (r"(?:(?:the|a|an|presumed|suspected|joint|allied|affiliated|aligned|loyalist|local|armed|unidentified|unknown|"
         r"heavily-armed|regular|"
@@ -135,7 +135,7 @@ class ActorDictionary:
                 return "state"
             if tail in self.generic_nonstate or ("the " + tail) in self.generic_nonstate:
                 return "nonstate"
-        if re.search(r"\b(?:police|army|military|government|troops|soldiers?)\b", phrase):
+        if re.search(r"\b(?:police|army|military|government|troops|soldiers?|junta)\b", phrase):
             return "state"
         if re.search(r"\b(?:militants|fighters|rebels|gunmen|insurgents|jihadists|militia\w*|group|factions?)\b", phrase):
             return "nonstate"

@@ -92,8 +92,9 @@ def certainty(sentence: str, trig_start: int, is_title: bool) -> str:
         if NEUTRAL.search(around):
             continue
         if report.group(0).lower() in ("reported", "reports") and re.search(r"\b(?:was|were|is|are|been|no|not)\s+$",
-                                                                          sentence[:report.start()], re.I):
-            continue  # "fighting was reported": the writer's statement
+                                                                          sentence[:report.start()], re.I) \
+                and not re.match(r"\s+to\s+have\b", sentence[report.end():]):
+            continue  # "fighting was reported": the writer's statement; "are reported to have taken": hearsay
         return "claimed"
     return "asserted"
 

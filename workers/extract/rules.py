@@ -253,7 +253,7 @@ RULES: list[Rule] = [
     Rule("contest_noun", "contested", _r(
         rf"\b(?P<trig>{_I.format(C_NOUNS)})\s+(?:(?:has|have|had|is|are|was|were)\s+)?"
         rf"(?:(?:spilled|spread|moved|raged|raging|erupted|broke\s+out|intensified|continued|continues|continue|resumed|escalated|"
-        rf"rages|reached|reaches|taking\s+place|underway|ongoing|went\s+on|launched)\s+)?"
+        rf"rages|reached|reaches|taking\s+place|underway|ongoing|went\s+on|launched|reported)\s+)?"
         rf"(?:(?:with|against|between)\s+[^,.;]{{1,80}}?\s+)?"
         rf"(?i:for|in|over|around|inside|near|at|on|against|into|across|outside|of|to)\s+"
         rf"(?:(?:the\s+)?control\s+(?:of|over)\s+|the\s+(?:outskirts\s+of|streets\s+of|cent(?:re|er)\s+of|heart\s+of|edge\s+of|suburbs\s+of)\s+)?"
