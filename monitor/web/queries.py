@@ -28,10 +28,14 @@ def places(rt: Runtime, include_unwatched: bool = False) -> list[dict]:
     coordinates that no report has named yet (state "unknown")."""
     watches = rt.watchlist.all()
     scored = rt.r.zrevrange(keys.k("places"), 0, MAX_PLACES - 1, withscores=True)
+    pipe = rt.r.pipeline(transaction=False)
+    for raw_key, _ in scored:
+        pipe.hget(keys.k("place", raw_key.decode()), "place")
+    stored = pipe.execute() if scored else []  # one round trip for every place, not one each
     out, seen = [], set()
-    for raw_key, updated in scored:
+    for (raw_key, updated), raw_place in zip(scored, stored, strict=True):
         pk = raw_key.decode()
-        place = rt.ledger.place(pk) or {}
+        place = json.loads(raw_place) if raw_place else {}
         matching = [w for w in watches if w.matches(place)]
         if not matching and not include_unwatched:
             continue

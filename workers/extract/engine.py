@@ -48,7 +48,7 @@ class Candidate:
 # name counts as a place only if the gazetteer knows it or a place noun says so.
 _OBJECT_TRIGGERS = re.compile(r"(?:captured?|captures|capturing|seized?|seizes|seizing|taken|took|takes?|taking|freed|held|"
                               r"holds?|holding|lost|lose|loses|losing|left|fled|abandoned?|abandons|capture|fall|fell|falls|"
-                              r"liberation|recapture|takeover|surrendered|handed)", re.I)
+                              r"liberation|recapture|takeover|surrendered)", re.I)
 
 @dataclass
 class DocContext:

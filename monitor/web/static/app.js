@@ -106,7 +106,7 @@ async function followAlerts() {
           if (fields.event === "alert") {
             const alert = JSON.parse(fields.data.join("\n"));
             showAlert(alert, true);
-            if (state.map) refreshPlaces();
+            if (state.map) refreshSoon();
           }
         }
       }
@@ -127,6 +127,13 @@ function placesTable(places) {
     h("td", {}, h("a", { href: `#/place/${encodeURIComponent(p.key)}` }, p.name || p.key), p.country ? `, ${p.country}` : ""),
     h("td", {}, p.holder ? colouredChip(p.holder) : h("span", { class: "muted" }, "—")),
     h("td", {}, p.state), h("td", {}, when(p.since)), h("td", {}, (p.sources || []).join(", "))))));
+}
+
+// A burst of alerts (one per revision, per rule) refreshes the map once.
+let refreshTimer = null;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshPlaces, 300);
 }
 
 async function refreshPlaces() {
