@@ -67,3 +67,37 @@ def rss(items: list[dict], title: str = "Test feed") -> str:
         f"<pubDate>{i['date']}</pubDate><description><![CDATA[{i.get('description', '')}]]></description></item>"
         for i in items)
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>http://x/</link>{body}</channel></rss>'
+
+
+class TileServer:
+    """Serves the same PNG for every GET on 127.0.0.1 and records the paths asked for (a stand-in map tile server)."""
+
+    def __init__(self, png: bytes) -> None:
+        self.requested: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.requested.append(self.path)
+                self.send_response(200)
+                self.send_header("content-type", "image/png")
+                self.send_header("content-length", str(len(png)))
+                self.end_headers()
+                self.wfile.write(png)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> TileServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -180,3 +180,34 @@ def test_place_timeline_and_feed_health_pages(dashboard):
     assert "ok" in rows["Sahel wire"].inner_text()
     _shot(page, "feeds")
     assert dashboard["problems"] == []
+
+
+PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a2a5d1f30000000049454e44ae426082")
+
+
+def test_optional_tile_server_draws_tiles_under_the_shapes(make_runtime):
+    """A tile server configured in [api] tile_url (a local one here) is the only other origin the page may use."""
+    from tests.helpers import TileServer
+
+    with TileServer(PNG_1PX) as tiles:
+        rt = make_runtime(watch=[WatchedPlace(name="Kidal", country="ML")], tile_url=tiles.base + "/{z}/{x}/{y}.png")
+        port = _free_port()
+        server = serve_in_thread(rt, "127.0.0.1", port)
+        while not server.started:
+            time.sleep(0.05)
+        try:
+            with sync_api.sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                page = browser.new_page(viewport={"width": 1200, "height": 800})
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector("svg.map g.tiles image")
+                page.wait_for_timeout(500)
+                _shot(page, "tiles")
+                browser.close()
+        finally:
+            server.should_exit = True
+        assert errors == []
+        assert tiles.requested and all(path.endswith(".png") and path.count("/") == 3 for path in tiles.requested)

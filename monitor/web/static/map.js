@@ -123,7 +123,7 @@ export class PlaceMap {
     const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
     const aspect = (this.root.clientHeight || 400) / (this.root.clientWidth || 700);
     const pad = 14;
-    const w = Math.max(30, Math.max(...xs) - Math.min(...xs) + 2 * pad, (Math.max(...ys) - Math.min(...ys) + 2 * pad) / aspect);
+    const w = Math.max(60, Math.max(...xs) - Math.min(...xs) + 2 * pad, (Math.max(...ys) - Math.min(...ys) + 2 * pad) / aspect);
     const cx = (Math.min(...xs) + Math.max(...xs)) / 2, cy = (Math.min(...ys) + Math.max(...ys)) / 2;
     this.setView({ x: cx - w / 2, y: cy - (w * aspect) / 2, w });
   }
