@@ -456,3 +456,15 @@ def test_headline_claims_juntas_and_hearsay(ex):
     assert one(ex, "JNIM fighters are reported to have taken Boni.")["certainty"] == "claimed"
     e = one(ex, "Fighting was reported in Boni on Tuesday.")
     assert e["status"] == "contested" and e["certainty"] == "asserted"
+
+
+def test_news_headline_forms(ex):
+    e = one(ex, "Russia claims capture of Soledar")
+    assert e["status"] == "captured" and actor_id(e["to"]) == "ru-forces" and e["certainty"] == "claimed"
+    assert one(ex, "Russian forces close in on Avdiivka")["status"] == "anticipated"
+    e = one(ex, "Kherson liberated as Russian troops retreat")
+    assert e["status"] == "captured" and actor_id(e["from"]) == "ru-forces"
+    e = one(ex, "Myanmar junta loses control of border town Myawaddy")
+    assert e["status"] == "withdrew" and e["place"]["country"] == "MM" and actor_id(e["from"]) == "mm-army"
+    e = one(ex, "Al-Shabab militants overrun African Union base in Somalia")
+    assert e["status"] == "captured" and e["place"]["country"] == "SO" and actor_id(e["to"]) == "al-shabaab"

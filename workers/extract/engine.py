@@ -334,6 +334,10 @@ class Extractor:
                 return None  # "a town near the border" in a text about several places: which one?
             return dict(ctx.last_place) if ctx.last_place else None
         key = name_key(phrase.bare)
+        if phrase.near and phrase.name != phrase.bare and key in self.country_names:
+            # "African Union base in Somalia": a facility somewhere in a country
+            return {"name": phrase.name, "mention": phrase.name, "geonameid": None, "country": self.country_names[key],
+                    "lat": None, "lon": None}
         if key in self.country_names or key in self.demonyms:
             return None  # whole countries get no event
         if self.actors.lookup(phrase.bare) and not self.gazetteer.lookup(phrase.bare):

@@ -32,7 +32,10 @@ _FACILITY_NOUNS = lexicon.alternation([w for w in lexicon.words("places", "kept"
                                        if w not in ("district", "area", "region", "province", "governorate", "oblast", "county",
                                                     "zone", "valley", "mountain", "island", "suburb", "quarter", "grouping")])
 _INTRO = (rf"(?:(?:the|a|an|its|their)\s+)?(?:[\w\-]+['’]s\s+)?{_FILLER}{{0,3}}?"
-          rf"(?:(?i:{_NOUNS}),?\s+(?:known\s+as|called|named|dubbed|of)|(?i:{_FACILITY_NOUNS})\s+(?:in|at|near))\s+(?:the\s+)?")
+          rf"(?:(?i:{_NOUNS}),?\s+(?:known\s+as|called|named|dubbed|of)|(?i:{_FACILITY_NOUNS})\s+(?:in|at|near)"
+          # "the border town Myawaddy" (but not "the town Ukrainian troops retook")
+          rf"|(?i:town|city|village|hamlet)(?=\s+[A-Z])(?!\s+[A-Z][\w\-’']*\s+(?i:troops|forces|fighters|rebels|soldiers|army|"
+          rf"militants|militia|police)\b))\s+(?:the\s+)?")
 _PAREN = r"(?:\s*\([^()\n]{0,80}\))?"
 _SETTLEMENTS = frozenset(w + s for w in ("city", "town", "village", "area", "region", "settlement", "district", "province",
                                          "locality") for s in ("", "s")) | {"cities", "localities"}
@@ -63,7 +66,8 @@ _PLURAL = (r"(?:all\s+(?:two|three|four|five|six|\d+)|both(?:\s+of\s+the)?|the\s
 # A facility named only by common nouns: "the government complex", "the headquarters of the northeast military
 # command in Lashio", "Europe's largest nuclear plant". Tried after names, lists and back-references.
 _FACILITY_HEADS = lexicon.alternation(lexicon.words("places", "facilities"))
-_FACILITY = (rf"(?:(?:the|a|an)\s+|[A-Z][\w\-]+['’]s\s+)(?:[\w\-]+\s+){{0,3}}?(?i:{_FACILITY_HEADS})\b"
+_FACILITY = (rf"(?:(?:the|a|an)\s+|[A-Z][\w\-]+['’]s\s+|(?=[A-Z]|army\s|military\s|police\s))"
+             rf"(?:[\w\-]+\s+){{0,3}}?(?i:{_FACILITY_HEADS})\b"
              rf"(?:\s+of\s+(?:the\s+)?(?:[\w\-]+\s+){{0,4}}?(?i:command|division|brigade|regiment|corps|battalion|army|"
              rf"directorate|ministry|company|governorate|administration))?(?:\s+(?:in|at|near)\s+(?P<near>{NAME_SEQ}))?")
 SLOT = rf"(?:{PLACE_LIST}|{_PLURAL}|{ANAPHOR}|{_FACILITY.replace('?P<near>', '?:')})"

@@ -48,8 +48,11 @@ class Rule:
         if not self.slot_first:
             return list(self.pattern.finditer(text, pos))
         out: list[re.Match] = []
+        previous_end = 0
         for trig in _probe(self.pattern.pattern).finditer(text):
-            lo = max(0, trig.start() - 200)
+            # the place stands after the previous trigger of this rule, and within 200 characters
+            lo = max(previous_end, trig.start() - 200)
+            previous_end = trig.end()
             for start in _WORD_STARTS.finditer(text, lo, trig.start()):
                 m = self.pattern.match(text, start.start())
                 if m and m.start("trig") < trig.end() and trig.start() < m.end("trig"):
@@ -185,6 +188,10 @@ RULES: list[Rule] = [
         rf"(?P<slot>{SLOT})\s+(?:,[^,]{{1,60}},\s+)?(?:has\s+|had\s+|have\s+)?{_ADV}?(?P<trig>{_I.format(FELL)})\b"
         rf"(?!\s+(?:by|in\s+(?:value|price)|from\s+\d|to\s+\d|\d|silent|quiet|ill|apart|short|behind|asleep))"),
         None, confidence=0.8),
+    # "Russia claims capture of Y", "the army announced the recapture of Y": the one who claims it took it
+    Rule("claimed_noun", "captured", _r(
+        rf"\b(?:claims?|claimed|claiming|announces?|announced|announcing|confirms?|confirmed|completes?|completed)\s+"
+        rf"(?:the\s+)?(?:full\s+|complete\s+)?(?P<trig>{_I.format(NOUN)})\s+of\s+(?P<slot>{SLOT})"), "to", confidence=0.75),
     Rule("capture_noun", "captured", _r(
         rf"\b(?P<trig>{_I.format(NOUN)})\s+of\s+(?P<slot>{SLOT})"), None, confidence=0.75),
     Rule("name_capture", "captured", _r(
@@ -220,7 +227,7 @@ RULES: list[Rule] = [
     # "until Russian forces withdrew.", "before they retreated to their base in Y": the place left is the one this
     # sentence named before (an empty slot stands for it); Y is only where they went.
     Rule("withdrew_implicit", "withdrew", _r(
-        rf"\b(?P<trig>{_I.format('withdrew|retreated|pulled out|pulled back|fell back|have withdrawn|had withdrawn|has withdrawn')})"
+        rf"\b(?P<trig>{_I.format('withdrew|retreated|pulled out|pulled back|fell back|have withdrawn|had withdrawn|has withdrawn|retreat|retreats|withdraw|withdraws|pull out|pulls out')})"
         rf"(?P<slot>)(?=\s*(?:[.;,]|$|\s+to\s+|\s+(?:on|overnight|yesterday|today|after|later|again)\b))"),
         "from", needs_subject=True, confidence=0.6),
     # --- held ---

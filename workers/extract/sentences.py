@@ -37,6 +37,7 @@ def split(text: str, field: str = "text", first_index: int = 0) -> list[Sentence
         pieces.append((start, match.start()))
         start = match.end()
     pieces.append((start, len(text)))
+    pieces = [cut for begin, end in pieces for cut in _bounded(text, begin, end)]
     for begin, end in pieces:
         chunk = text[begin:end]
         stripped = chunk.strip()
@@ -44,6 +45,22 @@ def split(text: str, field: str = "text", first_index: int = 0) -> list[Sentence
             continue
         offset = begin + (len(chunk) - len(chunk.lstrip()))
         out.append(Sentence(stripped, offset, field, first_index + len(out)))
+    return out
+
+
+MAX_SENTENCE = 1000  # characters; real sentences are far shorter, and rules scan each one several times
+
+
+def _bounded(text: str, begin: int, end: int) -> list[tuple[int, int]]:
+    """A run without sentence punctuation (a pasted table, a feed with none) cut at spaces into pieces of at most
+    MAX_SENTENCE characters, so the time per document stays proportional to its length."""
+    out = []
+    while end - begin > MAX_SENTENCE:
+        cut = text.rfind(" ", begin + MAX_SENTENCE // 2, begin + MAX_SENTENCE)
+        cut = cut if cut > begin else begin + MAX_SENTENCE
+        out.append((begin, cut))
+        begin = cut
+    out.append((begin, end))
     return out
 
 
