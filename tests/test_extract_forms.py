@@ -468,3 +468,11 @@ def test_news_headline_forms(ex):
     assert e["status"] == "withdrew" and e["place"]["country"] == "MM" and actor_id(e["from"]) == "mm-army"
     e = one(ex, "Al-Shabab militants overrun African Union base in Somalia")
     assert e["status"] == "captured" and e["place"]["country"] == "SO" and actor_id(e["to"]) == "al-shabaab"
+
+
+def test_each_trigger_takes_the_time_of_its_own_clause(ex):
+    found = events(ex, "Rebels, who first captured Kidal in 2012, retook it on Monday.", published="2024-03-08")
+    assert [(e["when"], e["recent"]) for e in found] == [("2012", False), ("2024-03-04", True)]
+    e = one(ex, "Rebels captured Kidal two days ago.", published="2024-03-08")
+    assert e["when"] == "2024-03-06" and e["recent"] is True
+    assert one(ex, "Rebels captured Kidal three weeks ago.", published="2024-03-08")["recent"] is False

@@ -298,7 +298,7 @@ class Extractor:
                 and m.start("trig") <= 2:
             status = "anticipated"  # "Capturing the city is a major goal": a gerund subject, not an event
         certainty = "asserted" if status == "held" else modality.certainty(s, trig_start, cand.sentence.field == "title")
-        when = _nearest_time(times, trig_start, trig_end)
+        when = _nearest_time(s, times, trig_start, trig_end)
         recent = timex.is_recent(when, published) and not modality.historical(s, trig_start, max(trig_end, cand.phrase.end))
         if status in ("captured", "withdrew") and certainty == "denied":
             recent = timex.is_recent(when, published)
@@ -527,12 +527,19 @@ def _after(sentence: str, mentions: list[ActorMention], pos: int, glue: str) -> 
     return None
 
 
-def _nearest_time(times: list[timex.TimeExpr], trig_start: int, trig_end: int) -> str | None:
+def _nearest_time(sentence: str, times: list[timex.TimeExpr], trig_start: int, trig_end: int) -> str | None:
+    """The time expression that belongs to the trigger: the nearest one, preferring its own clause ("who first
+    captured it in 2012, retook it on Monday": Monday is the retaking's)."""
+    # "the city they had held since March": a state's start, not the event's time
+    times = [t for t in times if not re.search(r"\bsince\s+(?:the\s+)?$", sentence[max(0, t.start - 12):t.start])
+             and not sentence[t.start:t.end].lower().startswith("since")] or times
     if not times:
         return None
 
     def distance(t: timex.TimeExpr) -> float:
-        return t.start - trig_end if t.start >= trig_end else (trig_start - t.end) * 1.3
+        gap = sentence[trig_end:t.start] if t.start >= trig_end else sentence[t.end:trig_start]
+        other_clause = 60 if re.search(r"[,;]|\s(?:and|but|while|before|after)\s", gap) else 0
+        return (t.start - trig_end if t.start >= trig_end else (trig_start - t.end) * 1.3) + other_clause
 
     best = min(times, key=distance)
     return best.value

@@ -101,7 +101,9 @@ def certainty(sentence: str, trig_start: int, is_title: bool) -> str:
 
 def historical(sentence: str, trig_start: int, trig_end: int) -> bool:
     """True when words around the trigger mark it as past history ("first captured", "weeks ago")."""
-    before = clause_before(sentence, trig_start, 40)
+    before = clause_before(sentence, trig_start, 40).split(",")[-1]  # "who first took it in 2012, retook it": not history
     after = sentence[trig_end:trig_end + 80].lstrip(" ,")  # "retreated from the capital, Kyiv, weeks ago"
     after = re.split(r"[;,:]", after)[0]
-    return bool(HISTORY.search(before) or re.search(r"\b(?:ago|last year|years? earlier|in the past)\b", after, re.I))
+    # "two days ago" is recent: timex dates it. Weeks, months and years ago are history.
+    return bool(HISTORY.search(before) or re.search(r"\b(?:(?:weeks|months|years|decades)\s+ago|last year|years? earlier|"
+                                                   r"in the past)\b", after, re.I))
