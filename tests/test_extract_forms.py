@@ -476,3 +476,10 @@ def test_each_trigger_takes_the_time_of_its_own_clause(ex):
     e = one(ex, "Rebels captured Kidal two days ago.", published="2024-03-08")
     assert e["when"] == "2024-03-06" and e["recent"] is True
     assert one(ex, "Rebels captured Kidal three weeks ago.", published="2024-03-08")["recent"] is False
+
+
+def test_the_side_that_repels_an_attack_defends_and_its_control_is_the_subjects(ex):
+    e = one(ex, "The army repelled an attack on Gao.")
+    assert e["status"] == "contested" and e["to"] is None and e["from"]["mention"] == "The army"
+    e = one(ex, "The army says Gao remains under its control.")
+    assert e["status"] == "held" and e["to"]["mention"] == "The army"

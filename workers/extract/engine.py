@@ -44,6 +44,8 @@ class Candidate:
     skip: bool = False  # an implicit place with nothing to refer to
 
 
+_REPELLED = re.compile(r"\b(?:repelled|repulsed|thwarted|foiled|beat\s+back|fended\s+off|fought\s+off|"
+                       r"held\s+off|resisted)\b", re.I)
 # Triggers that also take people and things as objects ("captured two soldiers", "seized weapons"): with them a
 # name counts as a place only if the gazetteer knows it or a place noun says so.
 _OBJECT_TRIGGERS = re.compile(r"(?:captured?|captures|capturing|seized?|seizes|seizing|taken|took|takes?|taking|freed|held|"
@@ -392,6 +394,10 @@ class Extractor:
         holder = None
         if "holder" in m.re.groupindex and m.group("holder"):
             holder = self._holder(m.group("holder"), m.span("holder"), mentions)
+            if holder is None and m.group("holder").strip().lower() in ("its", "their"):
+                # "The army says Gao remains under its control": the armed actor the sentence opened with
+                named = [x for x in mentions if x.end <= slot_start and (x.actor is not None or x.generic_side)]
+                holder = named[0] if named else None
         to = frm_ = None
         if rule.status == "held":
             to = holder or agent or (subject if rule.subject_role == "to" else None)
@@ -416,6 +422,8 @@ class Extractor:
             to, frm_ = agent, frm
         if frm_ is None and rule.subject_role != "from" and rule.name not in ("dislodged", "forced_to_withdraw", "cleared_of"):
             frm_ = frm
+        if rule.status == "contested" and to is not None and _REPELLED.search(s[to.end:trig_start]):
+            to, frm_ = None, to  # "the army repelled an attack on Gao": the subject defends it
         return self._actor_out(to, ctx), self._actor_out(frm_, ctx)
 
     def _holder(self, text: str, span: tuple[int, int], mentions: list[ActorMention]) -> ActorMention | None:

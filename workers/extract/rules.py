@@ -241,7 +241,7 @@ RULES: list[Rule] = [
     Rule("under_control", "held", _r(
         rf"(?P<slot>{SLOT})\s*,?\s+(?:which\s+|that\s+)?(?:(?:is|was|are|were|remains|remained|has\s+been|had\s+been|have\s+been)\s+)?"
         rf"(?:still\s+|now\s+|firmly\s+|largely\s+|entirely\s+)?(?:under|in)\s+(?:(?:full|complete|total|firm|effective)\s+)?"
-        rf"(?!(?:full|complete|total|firm|effective|the|their|its|his|her)\s)(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"),
+        rf"(?!(?:full|complete|total|firm|effective|the|his|her)\s)(?P<holder>[\w\-’']+(?:\s+[A-Z][\w\-]+)?)\s+(?P<trig>control|occupation|rule|hands)\b"),
         None, modal=False, confidence=0.75),
     Rule("occupation_of", "held", _r(
         rf"\b(?!(?:full|complete|total|firm|effective|the|their|its|in|under|of|for|over|taken|took|gained|regained|lost)\s)"
