@@ -23,6 +23,12 @@ def _place_row(pk: str, place: dict, derived: dict, watches: list[Watch], update
             "watches": [w.label for w in watches]}
 
 
+def _watch_place(watch: Watch) -> dict:
+    """A watched gazetteer place that no report has named yet, shaped like a ledger place."""
+    return {"name": watch.label.rsplit(",", 1)[0], "country": watch.country, "geonameid": watch.geonameid,
+            "lat": watch.lat, "lon": watch.lon}
+
+
 def places(rt: Runtime, include_unwatched: bool = False) -> list[dict]:
     """Places in the ledger that a watch matches (all of them with include_unwatched), plus watched places with
     coordinates that no report has named yet (state "unknown")."""
@@ -43,9 +49,7 @@ def places(rt: Runtime, include_unwatched: bool = False) -> list[dict]:
         out.append(_place_row(pk, place, rt.ledger.state(pk), matching, updated))
     for watch in watches:
         if watch.geonameid and str(watch.geonameid) not in seen and watch.lat is not None:
-            place = {"name": watch.label.rsplit(",", 1)[0], "country": watch.country, "geonameid": watch.geonameid,
-                     "lat": watch.lat, "lon": watch.lon}
-            out.append(_place_row(str(watch.geonameid), place, derive_state([], []), [watch], None))
+            out.append(_place_row(str(watch.geonameid), _watch_place(watch), derive_state([], []), [watch], None))
             seen.add(str(watch.geonameid))
     return out
 
@@ -59,8 +63,7 @@ def place_detail(rt: Runtime, pk: str) -> dict | None:
         watch = next((w for w in watches if str(w.geonameid) == pk), None)
         if watch is None:
             return None
-        place = {"name": watch.label.rsplit(",", 1)[0], "country": watch.country, "geonameid": watch.geonameid,
-                 "lat": watch.lat, "lon": watch.lon}
+        place = _watch_place(watch)
     changes = rt.ledger.changes(pk)
     return {"key": pk, "place": place, "state": derive_state(timeline, changes),
             "periods": control_periods(timeline, changes), "timeline": timeline,
